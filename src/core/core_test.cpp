@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/record.h"
+#include "core/status.h"
+#include "core/value.h"
+
+namespace uc {
+namespace {
+
+TEST(Status, RetryClassification) {
+  EXPECT_TRUE(Status(StatusCode::kUnavailable, "x").is_retryable());
+  EXPECT_TRUE(Status(StatusCode::kDeadlineExceeded, "x").is_retryable());
+  EXPECT_FALSE(Status(StatusCode::kInvalidArgument, "x").is_retryable());
+  EXPECT_FALSE(Status(StatusCode::kUnauthenticated, "x").is_retryable());
+  EXPECT_FALSE(Status::ok().is_retryable());
+  EXPECT_EQ(Status(StatusCode::kUnavailable, "refused").to_string(), "UNAVAILABLE: refused");
+}
+
+TEST(Result, HoldsValueOrStatus) {
+  Result<int> ok = 5;
+  ASSERT_TRUE(ok.is_ok());
+  EXPECT_EQ(*ok, 5);
+  EXPECT_TRUE(ok.status().is_ok());
+  Result<int> bad = invalid_argument("nope");
+  ASSERT_FALSE(bad.is_ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+}
+
+struct TextCase {
+  Value value;
+  const char* text;
+  const char* kind;
+};
+
+TEST(Value, TextAndKind) {
+  const TextCase cases[] = {
+      {Value{}, "", "null"},
+      {Value{true}, "true", "bool"},
+      {Value{false}, "false", "bool"},
+      {Value{std::int64_t{-42}}, "-42", "int64"},
+      {Value{std::numeric_limits<std::int64_t>::min()}, "-9223372036854775808", "int64"},
+      {Value{std::numeric_limits<std::uint64_t>::max()}, "18446744073709551615", "uint64"},
+      {Value{0.1}, "0.1", "double"},
+      {Value{1e300}, "1e+300", "double"},
+      {Value{std::numeric_limits<double>::quiet_NaN()}, "NaN", "double"},
+      {Value{-std::numeric_limits<double>::infinity()}, "-Infinity", "double"},
+      {Value{std::string("héllo")}, "héllo", "string"},
+      {Value{Bytes{{0x00, 0xFF, 0x10}}}, "AP8Q", "bytes"},
+      {Value{Bytes{{'a'}}}, "YQ==", "bytes"},
+      {Value{Array{{Scalar{1.5}, Scalar{std::int64_t{2}}, Scalar{std::string("a\"b")}, Scalar{}}}},
+       "[1.5,2,\"a\\\"b\",null]", "array"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(value_to_text(c.value), c.text);
+    EXPECT_STREQ(value_kind_name(kind_of(c.value)), c.kind);
+  }
+}
+
+TEST(Value, NumericForm) {
+  double d = 0;
+  EXPECT_TRUE(value_to_double(Value{true}, &d));
+  EXPECT_EQ(d, 1.0);
+  EXPECT_TRUE(value_to_double(Value{std::uint64_t{7}}, &d));
+  EXPECT_EQ(d, 7.0);
+  EXPECT_FALSE(value_to_double(Value{std::string("7")}, &d));
+  EXPECT_FALSE(value_to_double(Value{}, &d));
+}
+
+TEST(Base64, Rfc4648Vectors) {
+  auto enc = [](const std::string& s) {
+    return base64_encode(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+  };
+  EXPECT_EQ(enc(""), "");
+  EXPECT_EQ(enc("f"), "Zg==");
+  EXPECT_EQ(enc("fo"), "Zm8=");
+  EXPECT_EQ(enc("foo"), "Zm9v");
+  EXPECT_EQ(enc("foob"), "Zm9vYg==");
+  EXPECT_EQ(enc("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(enc("foobar"), "Zm9vYmFy");
+}
+
+}  // namespace
+}  // namespace uc

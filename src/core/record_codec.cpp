@@ -1,0 +1,244 @@
+#include "core/record_codec.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+namespace uc {
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  std::size_t len = 0;
+  std::uint32_t cp = 0;
+  if (c < 0x80) return 1;
+  if ((c & 0xE0) == 0xC0) {
+    len = 2;
+    cp = c & 0x1F;
+  } else if ((c & 0xF0) == 0xE0) {
+    len = 3;
+    cp = c & 0x0F;
+  } else if ((c & 0xF8) == 0xF0) {
+    len = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  // Reject overlong forms, surrogates and values past U+10FFFF.
+  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000)) return 0;
+  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
+  if (cp > 0x10FFFF) return 0;
+  return len;
+}
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, res.ptr);
+}
+
+void key(std::string& out, const char* k) {
+  out += '"';
+  out += k;
+  out += "\":";
+}
+
+void str_field(std::string& out, const char* k, std::string_view v) {
+  key(out, k);
+  append_json_string(out, v);
+  out += ',';
+}
+
+// --- protobuf wire format ---------------------------------------------------
+
+void put_varint(std::string& out, std::uint64_t v) {
+  char buf[10];
+  int n = 0;
+  while (v >= 0x80) {
+    buf[n++] = static_cast<char>((v & 0x7F) | 0x80);
+    v >>= 7;
+  }
+  buf[n++] = static_cast<char>(v);
+  out.append(buf, static_cast<std::size_t>(n));
+}
+
+void put_tag(std::string& out, int field, int wire_type) {
+  put_varint(out, (static_cast<std::uint64_t>(field) << 3) | static_cast<std::uint64_t>(wire_type));
+}
+
+void put_int64(std::string& out, int field, std::int64_t v) {
+  put_tag(out, field, 0);
+  put_varint(out, static_cast<std::uint64_t>(v));
+}
+
+void put_string(std::string& out, int field, std::string_view s) {
+  put_tag(out, field, 2);
+  put_varint(out, s.size());
+  out.append(s.data(), s.size());
+}
+
+void put_double(std::string& out, int field, double d) {
+  put_tag(out, field, 1);
+  char buf[8];
+  std::memcpy(buf, &d, 8);  // x86-64 and aarch64 are little-endian, as the wire is
+  out.append(buf, 8);
+}
+
+std::size_t varint_size(std::uint64_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+void put_map_entry(std::string& out, int field, std::string_view k, std::string_view v) {
+  std::size_t body = 1 + varint_size(k.size()) + k.size() + 1 + varint_size(v.size()) + v.size();
+  put_tag(out, field, 2);
+  put_varint(out, body);
+  put_string(out, 1, k);
+  put_string(out, 2, v);
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      // Copy the run of plain ASCII in one go.
+      std::size_t j = i + 1;
+      while (j < s.size()) {
+        auto d = static_cast<unsigned char>(s[j]);
+        if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
+        ++j;
+      }
+      out.append(s.data() + i, j - i);
+      i = j;
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c < 0x20) {
+      switch (c) {
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+      }
+      ++i;
+    } else {
+      std::size_t len = utf8_sequence_length(s, i);
+      if (len == 0) {
+        out += "\xEF\xBF\xBD";
+        ++i;
+      } else {
+        out.append(s.data() + i, len);
+        i += len;
+      }
+    }
+  }
+  out += '"';
+}
+
+void append_record_json(std::string& out, const Record& r) {
+  static const TagInfo kEmpty;
+  const TagInfo& t = r.tag ? *r.tag : kEmpty;
+  out += '{';
+  key(out, "event_time");
+  append_int(out, r.event_time);
+  out += ',';
+  key(out, "ingest_time");
+  append_int(out, r.ingest_time);
+  out += ',';
+  str_field(out, "source_name", t.source_name);
+  str_field(out, "protocol", t.protocol);
+  str_field(out, "endpoint", t.endpoint);
+  str_field(out, "tag_path", t.tag_path);
+  str_field(out, "tag_name", t.tag_name);
+  str_field(out, "address", t.address);
+  str_field(out, "site", t.site);
+  str_field(out, "area", t.area);
+  str_field(out, "line", t.line);
+  str_field(out, "equipment", t.equipment);
+  str_field(out, "signal_type", t.signal_type);
+  str_field(out, "value_type", value_kind_name(r.value_type));
+  key(out, "value_num");
+  if (r.value_num && std::isfinite(*r.value_num)) {
+    append_double(out, *r.value_num);
+  } else {
+    out += "null";
+  }
+  out += ',';
+  str_field(out, "value_str", r.value_str);
+  key(out, "value_bool");
+  out += r.value_bool ? (*r.value_bool ? "true" : "false") : "null";
+  out += ',';
+  str_field(out, "quality", quality_name(r.quality));
+  key(out, "status_code");
+  append_int(out, r.status_code);
+  out += ',';
+  str_field(out, "unit", t.unit);
+  key(out, "metadata");
+  out += '{';
+  bool first = true;
+  for (const KeyValues* kvs : {&t.metadata, &r.metadata}) {
+    for (const auto& [k, v] : *kvs) {
+      if (!first) out += ',';
+      first = false;
+      append_json_string(out, k);
+      out += ':';
+      append_json_string(out, v);
+    }
+  }
+  out += "}}";
+}
+
+void append_record_proto(std::string& out, const Record& r) {
+  static const TagInfo kEmpty;
+  const TagInfo& t = r.tag ? *r.tag : kEmpty;
+  put_int64(out, 1, r.event_time);
+  put_int64(out, 2, r.ingest_time);
+  put_string(out, 3, t.source_name);
+  put_string(out, 4, t.protocol);
+  put_string(out, 5, t.endpoint);
+  put_string(out, 6, t.tag_path);
+  put_string(out, 7, t.tag_name);
+  put_string(out, 8, t.address);
+  put_string(out, 9, t.site);
+  put_string(out, 10, t.area);
+  put_string(out, 11, t.line);
+  put_string(out, 12, t.equipment);
+  put_string(out, 13, t.signal_type);
+  put_string(out, 14, value_kind_name(r.value_type));
+  if (r.value_num) put_double(out, 15, *r.value_num);
+  put_string(out, 16, r.value_str);
+  if (r.value_bool) {
+    put_tag(out, 17, 0);
+    out += static_cast<char>(*r.value_bool ? 1 : 0);
+  }
+  put_string(out, 18, quality_name(r.quality));
+  put_int64(out, 19, r.status_code);
+  put_string(out, 20, t.unit);
+  for (const KeyValues* kvs : {&t.metadata, &r.metadata}) {
+    for (const auto& [k, v] : *kvs) put_map_entry(out, 21, k, v);
+  }
+}
+
+}  // namespace uc

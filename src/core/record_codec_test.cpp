@@ -1,0 +1,133 @@
+// The hand-written encoders are checked against the protoc-generated parser and
+// against nlohmann's JSON parser, so the schema file stays the single source.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "core/record_codec.h"
+#include "record.pb.h"
+
+namespace uc {
+namespace {
+
+Record sample_record() {
+  auto tag = std::make_shared<TagInfo>();
+  tag->source_name = "plant1_modbus";
+  tag->protocol = "modbus";
+  tag->endpoint = "modbus://127.0.0.1:5020";
+  tag->tag_path = "plant1/production/line1/tank/level/tank_level";
+  tag->tag_name = "tank_level";
+  tag->address = "1/holding/0";
+  tag->site = "plant1";
+  tag->area = "production";
+  tag->line = "line1";
+  tag->equipment = "tank";
+  tag->signal_type = "level";
+  tag->unit = "m";
+  tag->metadata = {{"connector", "edge1"}};
+  Record r;
+  r.event_time = 1'700'000'000'123'456;
+  r.ingest_time = 1'700'000'000'223'456;
+  r.tag = tag;
+  r.value_type = ValueKind::kDouble;
+  r.value_num = 2.5;
+  r.value_str = "2.5";
+  r.quality = Quality::kUncertain;
+  r.status_code = 0x40940000;
+  r.metadata = {{"seq", "17"}};
+  return r;
+}
+
+TEST(RecordProto, ParsesWithGeneratedCode) {
+  Record r = sample_record();
+  std::string wire;
+  append_record_proto(wire, r);
+  unified_connector::v1::OtRecord m;
+  ASSERT_TRUE(m.ParseFromString(wire));
+  EXPECT_EQ(m.event_time(), r.event_time);
+  EXPECT_EQ(m.ingest_time(), r.ingest_time);
+  EXPECT_EQ(m.source_name(), "plant1_modbus");
+  EXPECT_EQ(m.protocol(), "modbus");
+  EXPECT_EQ(m.endpoint(), "modbus://127.0.0.1:5020");
+  EXPECT_EQ(m.tag_path(), "plant1/production/line1/tank/level/tank_level");
+  EXPECT_EQ(m.tag_name(), "tank_level");
+  EXPECT_EQ(m.address(), "1/holding/0");
+  EXPECT_EQ(m.site(), "plant1");
+  EXPECT_EQ(m.area(), "production");
+  EXPECT_EQ(m.line(), "line1");
+  EXPECT_EQ(m.equipment(), "tank");
+  EXPECT_EQ(m.signal_type(), "level");
+  EXPECT_EQ(m.value_type(), "double");
+  ASSERT_TRUE(m.has_value_num());
+  EXPECT_EQ(m.value_num(), 2.5);
+  EXPECT_EQ(m.value_str(), "2.5");
+  EXPECT_FALSE(m.has_value_bool());
+  EXPECT_EQ(m.quality(), "uncertain");
+  EXPECT_EQ(m.status_code(), 0x40940000);
+  EXPECT_EQ(m.unit(), "m");
+  ASSERT_EQ(m.metadata_size(), 2);
+  EXPECT_EQ(m.metadata().at("connector"), "edge1");
+  EXPECT_EQ(m.metadata().at("seq"), "17");
+}
+
+TEST(RecordProto, BoolNegativeAndLongStrings) {
+  Record r = sample_record();
+  r.value_type = ValueKind::kBool;
+  r.value_num = 1.0;
+  r.value_bool = true;
+  r.status_code = -1;
+  r.event_time = -5;
+  auto tag = std::make_shared<TagInfo>(*r.tag);
+  tag->tag_name.assign(1000, 'x');
+  r.tag = tag;
+  std::string wire;
+  append_record_proto(wire, r);
+  unified_connector::v1::OtRecord m;
+  ASSERT_TRUE(m.ParseFromString(wire));
+  EXPECT_TRUE(m.value_bool());
+  EXPECT_EQ(m.status_code(), -1);
+  EXPECT_EQ(m.event_time(), -5);
+  EXPECT_EQ(m.tag_name().size(), 1000u);
+}
+
+TEST(RecordJson, KeysAreExactlyTheColumns) {
+  Record r = sample_record();
+  std::string line;
+  append_record_json(line, r);
+  auto j = nlohmann::json::parse(line);
+  const char* columns[] = {"event_time", "ingest_time", "source_name", "protocol",  "endpoint",  "tag_path",
+                           "tag_name",   "address",     "site",        "area",      "line",      "equipment",
+                           "signal_type", "value_type", "value_num",   "value_str", "value_bool", "quality",
+                           "status_code", "unit",       "metadata"};
+  EXPECT_EQ(j.size(), std::size(columns));
+  for (const char* c : columns) EXPECT_TRUE(j.contains(c)) << c;
+  EXPECT_EQ(j["value_num"], 2.5);
+  EXPECT_TRUE(j["value_bool"].is_null());
+  EXPECT_EQ(j["metadata"]["seq"], "17");
+  EXPECT_EQ(j["event_time"], 1'700'000'000'123'456);
+}
+
+TEST(RecordJson, NonFiniteNumbersAndBadUtf8StayValidJson) {
+  Record r = sample_record();
+  r.value_num = std::numeric_limits<double>::quiet_NaN();
+  r.value_str = std::string("bad\xff\xfe utf8 \x01 \"quoted\" \xe2\x82\xac");
+  std::string line;
+  append_record_json(line, r);
+  auto j = nlohmann::json::parse(line);  // throws on invalid UTF-8 or JSON
+  EXPECT_TRUE(j["value_num"].is_null());
+  EXPECT_EQ(j["value_str"], "bad\xEF\xBF\xBD\xEF\xBF\xBD utf8 \x01 \"quoted\" \xe2\x82\xac");
+}
+
+TEST(RecordJson, TruncatedUtf8AtEndIsReplaced) {
+  for (std::string s : {std::string("\xe2\x82"), std::string("\xf0\x9f\x98"), std::string("\xc0\xaf"),
+                        std::string("\xed\xa0\x80")}) {
+    std::string out;
+    append_json_string(out, s);
+    EXPECT_TRUE(nlohmann::json::accept(out)) << out;
+  }
+}
+
+}  // namespace
+}  // namespace uc
