@@ -1,0 +1,239 @@
+#include "pipeline/pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <thread>
+
+namespace uc::pipeline {
+
+const char* component_state_name(ComponentState s) {
+  switch (s) {
+    case ComponentState::kStopped: return "stopped";
+    case ComponentState::kConnecting: return "connecting";
+    case ComponentState::kConnected: return "connected";
+    case ComponentState::kDegraded: return "degraded";
+    case ComponentState::kFailed: return "failed";
+  }
+  return "failed";
+}
+
+// The Emitter a source talks to: normalizes on the source's thread and pushes the
+// records into every lane the source is routed to.
+class SourceRunner final : public Emitter {
+ public:
+  SourceRunner(std::unique_ptr<Source> source, std::unique_ptr<normalize::Normalizer> normalizer,
+               std::vector<Lane*> lanes, std::string protocol, const Clock& clock)
+      : source_(std::move(source)),
+        normalizer_(std::move(normalizer)),
+        lanes_(std::move(lanes)),
+        protocol_(std::move(protocol)),
+        clock_(clock) {}
+
+  Status publish(SampleBatch&& batch, AckCallback on_durable) override {
+    if (batch.empty()) return Status::ok();
+    counters_.received += batch.size();
+    counters_.batches++;
+    std::vector<Record> records;
+    records.reserve(batch.size());
+    normalizer_->normalize_batch(batch, clock_.now_us(), records);
+    counters_.normalized += records.size();
+    const std::size_t n = records.size();
+    auto ack = std::make_shared<AckState>(n * lanes_.size(), std::move(on_durable));
+    std::size_t refused = 0;
+    for (std::size_t i = 0; i < lanes_.size(); ++i) {
+      if (i + 1 == lanes_.size()) {
+        refused += lanes_[i]->push(std::move(records), ack);
+      } else {
+        std::vector<Record> copy = records;
+        refused += lanes_[i]->push(std::move(copy), ack);
+      }
+    }
+    if (refused > 0) return {StatusCode::kCancelled, "pipeline is stopping"};
+    return Status::ok();
+  }
+
+  void report_state(ComponentState state, std::string_view detail) override {
+    std::lock_guard lock(mu_);
+    if (state != state_ && (state == ComponentState::kFailed || state == ComponentState::kDegraded)) {
+      spdlog::warn("source={} {}: {}", source_->name(), component_state_name(state), detail);
+    } else if (state != state_ && state == ComponentState::kConnected && state_ != ComponentState::kConnecting) {
+      spdlog::info("source={} connected", source_->name());
+    }
+    state_ = state;
+    if (!detail.empty()) last_error_ = std::string(detail);
+  }
+
+  void count_reconnection() override { counters_.reconnections++; }
+  void count_error(std::string_view what) override {
+    counters_.errors++;
+    std::lock_guard lock(mu_);
+    last_error_ = std::string(what);
+  }
+  const Clock& clock() const override { return clock_; }
+
+  Source& source() { return *source_; }
+  const Source& source() const { return *source_; }
+  const std::string& protocol() const { return protocol_; }
+  const SourceCounters& counters() const { return counters_; }
+  const normalize::Normalizer& normalizer() const { return *normalizer_; }
+  ComponentState state() const {
+    std::lock_guard lock(mu_);
+    return state_;
+  }
+  std::string last_error() const {
+    std::lock_guard lock(mu_);
+    return last_error_;
+  }
+  const std::vector<Lane*>& lanes() const { return lanes_; }
+
+ private:
+  std::unique_ptr<Source> source_;
+  std::unique_ptr<normalize::Normalizer> normalizer_;
+  std::vector<Lane*> lanes_;
+  std::string protocol_;
+  const Clock& clock_;
+  SourceCounters counters_;
+  mutable std::mutex mu_;
+  ComponentState state_ = ComponentState::kStopped;
+  std::string last_error_;
+};
+
+Pipeline::Pipeline(const Clock& clock) : clock_(clock) {}
+
+Pipeline::~Pipeline() {
+  if (started_ && !stopped_) stop(std::chrono::milliseconds(0));
+}
+
+Status Pipeline::add_lane(LaneOptions options, std::unique_ptr<Sink> sink) {
+  for (const auto& l : lanes_) {
+    if (l->target() == options.target && l->sink().name() == sink->name()) {
+      return {StatusCode::kAlreadyExists, "target " + options.target + " already has sink " + sink->name()};
+    }
+  }
+  lanes_.push_back(std::make_unique<Lane>(std::move(options), std::move(sink)));
+  return Status::ok();
+}
+
+Status Pipeline::add_source(std::unique_ptr<Source> source, std::unique_ptr<normalize::Normalizer> normalizer,
+                            const std::vector<std::string>& targets, std::string protocol) {
+  std::vector<Lane*> lanes;
+  for (const auto& t : targets) {
+    bool found = false;
+    for (auto& l : lanes_) {
+      if (l->target() == t) {
+        lanes.push_back(l.get());
+        found = true;
+      }
+    }
+    if (!found) return not_found("source " + source->name() + " routes to unknown target " + t);
+  }
+  if (lanes.empty()) return invalid_argument("source " + source->name() + " has no target");
+  sources_.push_back(std::make_unique<SourceRunner>(std::move(source), std::move(normalizer), std::move(lanes),
+                                                    std::move(protocol), clock_));
+  return Status::ok();
+}
+
+Status Pipeline::start() {
+  for (auto& l : lanes_) {
+    Status s = l->start();
+    if (!s.is_ok()) return {s.code(), "target " + l->target() + " (" + l->sink().name() + "): " + s.message()};
+  }
+  started_ = true;
+  for (auto& r : sources_) {
+    r->report_state(ComponentState::kConnecting, "");
+    Status s = r->source().start(*r);
+    if (!s.is_ok()) {
+      r->report_state(ComponentState::kFailed, s.to_string());
+    }
+  }
+  return Status::ok();
+}
+
+void Pipeline::stop(std::chrono::milliseconds drain_timeout) {
+  if (stopped_) return;
+  stopped_ = true;
+  auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+  // Sources are stopped on a helper thread: one blocked in publish (backpressure from a
+  // dead sink) only returns when its lane makes room or refuses, so the lanes keep
+  // delivering meanwhile, and are closed at the deadline to release such a source.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool sources_done = false;
+  std::thread stopper([&] {
+    for (auto& r : sources_) {
+      r->source().stop();
+      r->report_state(ComponentState::kStopped, "");
+    }
+    std::lock_guard lock(mu);
+    sources_done = true;
+    cv.notify_all();
+  });
+  {
+    std::unique_lock lock(mu);
+    if (!cv.wait_until(lock, deadline, [&] { return sources_done; })) {
+      spdlog::warn("sources still blocked on full queues at the drain deadline; refusing new records");
+      lock.unlock();
+      for (auto& l : lanes_) l->refuse_new();
+    }
+  }
+  stopper.join();
+  for (auto& l : lanes_) l->stop(deadline);
+}
+
+std::vector<Pipeline::SourceView> Pipeline::sources() const {
+  std::vector<SourceView> out;
+  for (const auto& r : sources_) {
+    out.push_back({r->source().name(), r->protocol(), &r->counters(), r->state(), r->last_error()});
+  }
+  return out;
+}
+
+std::vector<const Lane*> Pipeline::lanes() const {
+  std::vector<const Lane*> out;
+  for (const auto& l : lanes_) out.push_back(l.get());
+  return out;
+}
+
+nlohmann::json Pipeline::status() const {
+  nlohmann::json j;
+  j["sources"] = nlohmann::json::array();
+  for (const auto& r : sources_) {
+    const auto& c = r->counters();
+    nlohmann::json targets = nlohmann::json::array();
+    for (const Lane* l : r->lanes()) targets.push_back(l->target());
+    j["sources"].push_back({{"name", r->source().name()},
+                            {"protocol", r->protocol()},
+                            {"state", component_state_name(r->state())},
+                            {"last_error", r->last_error()},
+                            {"targets", targets},
+                            {"records_received", c.received.load()},
+                            {"records_normalized", c.normalized.load()},
+                            {"batches", c.batches.load()},
+                            {"reconnections", c.reconnections.load()},
+                            {"errors", c.errors.load()},
+                            {"path_collisions", r->normalizer().collisions()}});
+  }
+  j["targets"] = nlohmann::json::array();
+  for (const auto& l : lanes_) {
+    const auto& c = l->counters();
+    j["targets"].push_back({{"name", l->target()},
+                            {"sink", l->sink().name()},
+                            {"state", component_state_name(l->state())},
+                            {"last_error", l->last_error()},
+                            {"queue_size", l->queue_size()},
+                            {"queue_capacity", l->queue_capacity()},
+                            {"records_enqueued", c.enqueued.load()},
+                            {"records_delivered", c.delivered.load()},
+                            {"records_dropped",
+                             {{"oldest", c.dropped_oldest.load()},
+                              {"newest", c.dropped_newest.load()},
+                              {"shutdown", c.dropped_shutdown.load()},
+                              {"rejected", c.rejected.load()}}},
+                            {"batches_sent", c.batches_sent.load()},
+                            {"batches_failed", c.batches_failed.load()}});
+  }
+  return j;
+}
+
+}  // namespace uc::pipeline

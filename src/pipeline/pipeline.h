@@ -1,0 +1,74 @@
+// The runtime that wires sources → normalize → lanes (queue, batcher, sink).
+//
+// Threads: each source runs its own; each lane has one worker; publish() runs on the
+// source's thread and normalizes there. The pipeline's own methods (add_*, start,
+// stop, status) are called from the control thread.
+//
+// Shutdown (stop): sources are stopped first, so nothing new arrives; then every lane
+// delivers what it holds until the drain deadline; what is still undelivered then is
+// dropped, counted (reason "shutdown") and logged.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "normalize/normalizer.h"
+#include "pipeline/lane.h"
+#include "pipeline/source.h"
+
+namespace uc::pipeline {
+
+struct SourceCounters {
+  std::atomic<std::uint64_t> received{0};
+  std::atomic<std::uint64_t> normalized{0};
+  std::atomic<std::uint64_t> reconnections{0};
+  std::atomic<std::uint64_t> errors{0};
+  std::atomic<std::uint64_t> batches{0};
+};
+
+class SourceRunner;
+
+class Pipeline {
+ public:
+  explicit Pipeline(const Clock& clock);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  Status add_lane(LaneOptions options, std::unique_ptr<Sink> sink);
+  // targets: every lane (by target name) this source's records are delivered to.
+  Status add_source(std::unique_ptr<Source> source, std::unique_ptr<normalize::Normalizer> normalizer,
+                    const std::vector<std::string>& targets, std::string protocol);
+
+  // Starts lanes, then sources. A source that fails to start is reported failed and
+  // does not stop the others; a lane that fails to start is an error.
+  Status start();
+  void stop(std::chrono::milliseconds drain_timeout);
+
+  nlohmann::json status() const;
+
+  struct SourceView {
+    std::string name;
+    std::string protocol;
+    const SourceCounters* counters;
+    ComponentState state;
+    std::string last_error;
+  };
+  std::vector<SourceView> sources() const;
+  std::vector<const Lane*> lanes() const;
+
+ private:
+  const Clock& clock_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
+  std::vector<std::unique_ptr<SourceRunner>> sources_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace uc::pipeline

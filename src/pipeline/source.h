@@ -1,0 +1,61 @@
+// The Source contract (DESIGN.md "Components").
+//
+// - A source is built by its factory (config validated, nothing opened) and started by
+//   the pipeline. start() never blocks the caller: the source does its I/O on its own
+//   thread(s). stop() asks it to stop and returns once it will publish no more; it is
+//   idempotent and called from the pipeline's control thread.
+// - A source hands samples to the pipeline in batches through Emitter::publish, from one
+//   thread at a time. publish() normalizes on the calling thread and enqueues; under the
+//   `block` policy it waits for room — that wait is the backpressure a source feels
+//   (polling slows down, MQTT stops acknowledging).
+// - on_durable is called exactly once per published batch, on a pipeline thread, when
+//   every record of the batch is resolved: delivered by every sink it was routed to, or
+//   dropped/rejected and counted. Sources use it to acknowledge upstream (MQTT PUBACK)
+//   only when their data is safe.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/sample.h"
+#include "core/status.h"
+
+namespace uc::pipeline {
+
+enum class ComponentState { kStopped, kConnecting, kConnected, kDegraded, kFailed };
+const char* component_state_name(ComponentState s);
+
+struct BatchOutcome {
+  std::size_t delivered = 0;  // acknowledged as durable by the sink(s)
+  std::size_t dropped = 0;    // dropped by a configured policy or at shutdown (counted in metrics)
+  std::size_t rejected = 0;   // rejected for good by a sink (counted; DLQ once it exists)
+  bool all_delivered() const { return dropped == 0 && rejected == 0; }
+};
+using AckCallback = std::function<void(const BatchOutcome&)>;
+
+class Emitter {
+ public:
+  virtual ~Emitter() = default;
+  // Always takes the whole batch and always calls on_durable once (for a non-empty
+  // batch). Returns kCancelled when the pipeline is stopping and some records could
+  // not be accepted: those are resolved as dropped (reason "shutdown") and counted.
+  virtual Status publish(SampleBatch&& batch, AckCallback on_durable) = 0;
+  // State for /api/status; detail is the last error when degraded/failed.
+  virtual void report_state(ComponentState state, std::string_view detail) = 0;
+  virtual void count_reconnection() = 0;
+  virtual void count_error(std::string_view what) = 0;
+  virtual const Clock& clock() const = 0;
+};
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual const std::string& name() const = 0;
+  virtual Status start(Emitter& emitter) = 0;
+  virtual void stop() = 0;
+};
+
+}  // namespace uc::pipeline

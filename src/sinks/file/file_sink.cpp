@@ -1,0 +1,114 @@
+#include "sinks/file/file_sink.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+
+#include "core/record_codec.h"
+
+namespace uc::sinks::file {
+namespace {
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+// Target names are table names (catalog.schema.table); keep them one path segment.
+std::string safe_segment(const std::string& s) {
+  std::string out;
+  for (char c : s) out += (c == '/' || c == '\0') ? '_' : c;
+  if (out.empty() || out == "." || out == "..") out = "default";
+  return out;
+}
+
+StatusCode code_for_errno(int e) {
+  return (e == ENOSPC || e == EDQUOT) ? StatusCode::kResourceExhausted : StatusCode::kUnavailable;
+}
+
+}  // namespace
+
+FileSink::FileSink(Options options, const Clock& clock) : options_(std::move(options)), clock_(clock) {
+  dir_ = (std::filesystem::path(options_.directory) / safe_segment(options_.target)).string();
+}
+
+FileSink::~FileSink() { close_file(); }
+
+Status FileSink::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return {StatusCode::kPermissionDenied, "cannot create " + dir_ + ": " + ec.message()};
+  return open_new_file();
+}
+
+Status FileSink::open_new_file() {
+  close_file();
+  std::time_t now = static_cast<std::time_t>(clock_.now_us() / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    std::string candidate = dir_ + "/records-" + stamp + "-" + std::to_string(files_opened_ + 1 + attempt) + ".jsonl";
+    int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      fd_ = fd;
+      path_ = candidate;
+      size_ = 0;
+      opened_at_us_ = clock_.now_us();
+      files_opened_ += 1 + static_cast<std::uint64_t>(attempt);
+      return Status::ok();
+    }
+    if (errno != EEXIST) {
+      int e = errno;
+      return {code_for_errno(e), "cannot create " + candidate + ": " + errno_text(e)};
+    }
+  }
+  return {StatusCode::kUnavailable, "cannot find a free file name in " + dir_};
+}
+
+void FileSink::close_file() {
+  if (fd_ < 0) return;
+  ::fsync(fd_);
+  ::close(fd_);
+  fd_ = -1;
+}
+
+pipeline::WriteResult FileSink::write(const std::vector<Record>& batch) {
+  buffer_.clear();
+  for (const auto& r : batch) {
+    append_record_json(buffer_, r);
+    buffer_ += '\n';
+  }
+  const bool too_big = options_.rotate_bytes > 0 && size_ > 0 && size_ + buffer_.size() > options_.rotate_bytes;
+  const bool too_old = options_.rotate_interval.count() > 0 &&
+                       clock_.now_us() - opened_at_us_ >= options_.rotate_interval.count() * 1'000'000;
+  if (fd_ < 0 || too_big || (too_old && size_ > 0)) {
+    Status s = open_new_file();
+    if (!s.is_ok()) return pipeline::WriteResult::retry(s);
+  }
+  std::size_t done = 0;
+  while (done < buffer_.size()) {
+    ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      // Cut back to the last whole line so a retry does not leave a torn record.
+      if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) close_file();
+      return pipeline::WriteResult::retry({code_for_errno(e), "write " + path_ + ": " + errno_text(e)});
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (options_.fsync && ::fdatasync(fd_) != 0) {
+    int e = errno;
+    return pipeline::WriteResult::retry({code_for_errno(e), "fdatasync " + path_ + ": " + errno_text(e)});
+  }
+  size_ += buffer_.size();
+  return pipeline::WriteResult::delivered();
+}
+
+void FileSink::stop() { close_file(); }
+
+}  // namespace uc::sinks::file

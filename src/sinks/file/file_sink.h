@@ -1,0 +1,58 @@
+// The file sink: JSON Lines, one record per line, keys exactly the record columns,
+// under <directory>/<target>/records-<UTC start time>-<n>.jsonl.
+//
+// A batch is delivered once it is written in full to the file (in the OS page cache:
+// it survives a crash of the connector; with fsync=true it is also synced to disk
+// before the batch is acknowledged). A failed write is cut back to the last whole
+// line and answered with a retry, so files never hold half a record.
+// Rotation: a new file when the current one would exceed rotate_bytes or is older
+// than rotate_interval. Only the target's worker thread calls write().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "core/clock.h"
+#include "pipeline/sink.h"
+
+namespace uc::sinks::file {
+
+struct Options {
+  std::string directory = "./data/records";
+  std::string target;
+  std::uint64_t rotate_bytes = 64ull * 1024 * 1024;  // 0 = never by size
+  std::chrono::seconds rotate_interval{3600};        // 0 = never by time
+  bool fsync = false;
+};
+
+class FileSink final : public pipeline::Sink {
+ public:
+  FileSink(Options options, const Clock& clock);
+  ~FileSink() override;
+
+  const std::string& name() const override { return name_; }
+  Status start() override;
+  pipeline::WriteResult write(const std::vector<Record>& batch) override;
+  void stop() override;
+
+  const std::string& current_path() const { return path_; }
+  std::uint64_t files_opened() const { return files_opened_; }
+
+ private:
+  Status open_new_file();
+  void close_file();
+
+  Options options_;
+  const Clock& clock_;
+  std::string name_ = "file";
+  std::string dir_;
+  std::string path_;
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+  std::int64_t opened_at_us_ = 0;
+  std::uint64_t files_opened_ = 0;
+  std::string buffer_;
+};
+
+}  // namespace uc::sinks::file
