@@ -136,15 +136,20 @@ PathRegistry::Claim PathRegistry::claim(const std::string& path, std::string_vie
     } else {
       owners_.emplace(path, Owner{std::string(source), std::string(address)});
     }
-    return {path, false, {}, {}};
+    Claim c;
+    c.path = path;
+    return c;
   }
-  if (owned_by_caller(it->second)) return {path, false, {}, {}};
+  if (owned_by_caller(it->second)) {
+    Claim c;
+    c.path = path;
+    return c;
+  }
 
   Claim c;
   c.collided = true;
   c.owner_source = it->second.source;
   c.owner_address = it->second.address;
-  ++collisions_;
   std::string key(source);
   key.push_back('\0');
   key += address;
@@ -158,9 +163,11 @@ PathRegistry::Claim PathRegistry::claim(const std::string& path, std::string_vie
       } else {
         owners_.emplace(candidate, Owner{std::string(source), std::string(address)});
       }
+      c.first_time = true;
+      ++collisions_;
       break;
     }
-    if (owned_by_caller(cit->second)) break;
+    if (owned_by_caller(cit->second)) break;  // known collision, claimed before
     candidate = base + "_" + std::to_string(n);
   }
   c.path = std::move(candidate);
@@ -269,7 +276,7 @@ Normalizer::Entry Normalizer::build_entry(const Sample& s) {
     path = disabled_path(source_.name, s.address);
   }
   PathRegistry::Claim claim = registry_->claim(path, source_.name, s.address);
-  if (claim.collided) {
+  if (claim.collided && claim.first_time) {
     ++collisions_;
     if (on_collision_) {
       on_collision_(Collision{path, claim.path, source_.name, s.address, claim.owner_source, claim.owner_address});

@@ -110,15 +110,18 @@ struct Collision {
 // path + "_" + hash_suffix(source + '\0' + address) (8 hex digits of FNV-1a; should that be
 // taken too, "_2", "_3", ... are appended). So a path depends on the order in which tags are
 // first seen only when a collision exists; collisions are reported so they can be fixed in
-// the config. Claims are never released. Past max_paths no new claims are recorded and new
-// paths go unchecked (counted by unchecked()).
+// the config. Each colliding pair is counted once (collisions()), however often it re-claims
+// (after a cache flush, or from a new normalizer for the same source). Claims are never
+// released. Past max_paths no new claims are recorded and new paths go unchecked (counted by
+// unchecked()).
 class PathRegistry {
  public:
   explicit PathRegistry(std::size_t max_paths = 4'000'000) : max_paths_(max_paths) {}
 
   struct Claim {
     std::string path;
-    bool collided = false;
+    bool collided = false;    // path is not the one asked for
+    bool first_time = false;  // collided, and this pair had not collided before (count and report it)
     std::string owner_source, owner_address;  // set when collided
   };
   Claim claim(const std::string& path, std::string_view source, std::string_view address);
@@ -159,9 +162,11 @@ class Normalizer {
   // The interned tag of a sample (resolving and caching it on first sight).
   const std::shared_ptr<const TagInfo>& tag_for(const Sample& sample);
 
-  // Called on this normalizer's thread, once per collision (first sight of the newcomer).
+  // Called on this normalizer's thread when this normalizer detects a new collision (once per
+  // colliding (source, address) pair for the whole registry).
   void set_collision_handler(CollisionHandler handler) { on_collision_ = std::move(handler); }
 
+  // New collisions this normalizer detected (see PathRegistry::collisions() for the total).
   std::uint64_t collisions() const { return collisions_; }
   std::size_t cache_size() const { return cache_.size(); }
   std::uint64_t cache_flushes() const { return cache_flushes_; }

@@ -435,7 +435,9 @@ TEST(Normalizer, CollisionsGetDistinctStableSuffixAndAreCounted) {
   auto n2 = make(o, src, reg);
   EXPECT_EQ(n2->normalize(sample("x/Mixer Temp"), 1).tag->tag_path, a.tag->tag_path);
   EXPECT_EQ(n2->normalize(sample("y/MIXER_TEMP"), 1).tag->tag_path, want_b);
-  EXPECT_EQ(n2->collisions(), 1U);  // the newcomer still collides with the owner (reported per normalizer)
+  EXPECT_EQ(n2->collisions(), 0U);  // a known collision is not reported again
+  EXPECT_EQ(reg->collisions(), 1U);
+  EXPECT_EQ(seen.size(), 1U);
 
   // A third colliding address gets its own suffix.
   const Record c = n->normalize(sample("z/mixer temp"), 1);
@@ -472,7 +474,12 @@ TEST(PathRegistry, SuffixTakenFallsBackToCounter) {
   const auto claim = reg.claim("p", "s", "b");
   EXPECT_TRUE(claim.collided);
   EXPECT_EQ(claim.path, "p_" + hash_suffix(key_b) + "_2");
-  EXPECT_EQ(reg.claim("p", "s", "b").path, claim.path);  // stable on re-claim
+  EXPECT_TRUE(claim.first_time);
+  const auto again = reg.claim("p", "s", "b");
+  EXPECT_EQ(again.path, claim.path);  // stable on re-claim
+  EXPECT_TRUE(again.collided);
+  EXPECT_FALSE(again.first_time);
+  EXPECT_EQ(reg.collisions(), 1U);
 }
 
 TEST(PathRegistry, FullRegistryStopsChecking) {
@@ -493,11 +500,34 @@ TEST(PathRegistry, ThreadSafe) {
     });
   }
   for (auto& th : threads) th.join();
-  EXPECT_EQ(reg->collisions(), 3000U);
+  EXPECT_EQ(reg->collisions(), 3000U);  // every path: one owner, three newcomers
   EXPECT_EQ(reg->size(), 4000U);
 }
 
 // --- Cache ---
+
+TEST(Normalizer, CacheFlushDoesNotRecountCollisions) {
+  Options o;
+  o.max_cached_tags = 2;
+  o.path_template = "{tag_name}";
+  auto n = make(o, mqtt_source());
+  int reported = 0;
+  n->set_collision_handler([&](const Collision&) { ++reported; });
+  std::vector<std::string> first;
+  for (int round = 0; round < 3; ++round) {
+    for (const char* a : {"a/Temp", "b/temp", "c/TEMP"}) {
+      const std::string path = n->normalize(sample(a), 1).tag->tag_path;
+      if (round == 0) {
+        first.push_back(path);
+      } else {
+        EXPECT_EQ(path, first[static_cast<std::size_t>(a[0] - 'a')]);
+      }
+    }
+  }
+  EXPECT_GE(n->cache_flushes(), 2U);
+  EXPECT_EQ(n->collisions(), 2U);
+  EXPECT_EQ(reported, 2);
+}
 
 TEST(Normalizer, CacheIsBoundedAndFlushKeepsPaths) {
   Options o;
