@@ -1,0 +1,209 @@
+// The connector's typed configuration: one struct per section of SPEC Appendix A.
+// Built by Loader (loader.h); every field has the default stated here, and a
+// Config exists only when the file had no errors. Relative paths stay as written
+// (relative to the working directory).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/error.h"
+#include "config/secret.h"
+
+namespace uc::config {
+
+enum class LogLevel : std::uint8_t { kTrace, kDebug, kInfo, kWarn, kError };
+enum class DropPolicy : std::uint8_t { kBlock, kOldest, kNewest };
+enum class FsyncPolicy : std::uint8_t { kBatch, kInterval, kNever };
+enum class RecordFormat : std::uint8_t { kProto, kJson };
+// Which part of a sample's address a normalization rule matches.
+enum class RuleField : std::uint8_t { kTopic, kAddress, kBrowsePath, kName };
+
+const char* to_string(LogLevel v);
+const char* to_string(DropPolicy v);
+const char* to_string(FsyncPolicy v);
+const char* to_string(RecordFormat v);
+const char* to_string(RuleField v);
+
+struct ConnectorConfig {
+  std::string name;  // required, [A-Za-z0-9_.-]+
+  LogLevel log_level = LogLevel::kInfo;
+  std::string data_dir = "./data";
+};
+
+struct TlsFiles {
+  bool enabled = false;
+  std::string cert_file;  // required when enabled
+  std::string key_file;   // required when enabled
+};
+
+struct WebUiConfig {
+  bool enabled = true;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  Secret auth_token;  // required when host is not a loopback address
+  TlsFiles tls;
+};
+
+struct SimulatorConfig {
+  bool enabled = false;
+  struct OpcUa {
+    bool enabled = true;
+    int port = 4840;
+    int variables = 200;  // 1..100000
+  } opcua;
+  struct Modbus {
+    bool enabled = true;
+    int port = 5020;
+  } modbus;
+  struct Mqtt {
+    bool enabled = true;
+    std::string broker = "mqtt://127.0.0.1:1883";
+    bool json = true;
+    bool sparkplug = true;
+  } mqtt;
+};
+
+// ISA-95 context; empty = not set here.
+struct PathContext {
+  std::string site, area, line, equipment;
+};
+
+// A regex with named groups (site, area, line, equipment, signal_type, tag_name)
+// over one part of the address. The pattern is not compiled here; the normalize
+// module does that and reports bad patterns at `location`.
+struct NormalizationRule {
+  std::string protocol;  // empty: any
+  std::string source;    // empty: any; otherwise names a configured source
+  RuleField field = RuleField::kTopic;
+  std::string pattern;
+  Location location;
+};
+
+// Per-tag overrides, matched by source (empty: any) and exact address.
+struct TagMapping {
+  std::string source;
+  std::string address;  // required
+  std::string tag_name, signal_type, unit;
+  std::string site, area, line, equipment;
+  std::optional<std::pair<double, double>> eng_range;  // low < high
+  Location location;
+};
+
+// The placeholders a path template may use.
+const std::vector<std::string>& path_template_placeholders();
+inline constexpr const char* kDefaultPathTemplate = "{site}/{area}/{line}/{equipment}/{signal_type}/{tag_name}";
+
+struct NormalizationConfig {
+  bool enabled = true;
+  std::string path_template = kDefaultPathTemplate;
+  PathContext default_context;
+  std::vector<NormalizationRule> rules;
+  std::vector<TagMapping> mappings;
+};
+
+// Base of a protocol's typed options; each protocol's parser returns its own
+// subclass (e.g. uc::sources::modbus::Options), which the source downcasts.
+struct SourceOptions {
+  virtual ~SourceOptions() = default;
+};
+
+struct SourceConfig {
+  std::string name;      // required, unique, [A-Za-z0-9_.-]+
+  std::string protocol;  // required, a registered protocol
+  std::string endpoint;  // checked by the protocol's parser
+  std::string site, area, line, equipment;
+  std::string path_template;  // override, may be empty
+  bool enabled = true;
+  int line_no = 0;  // position of the source's map in the file (1-based)
+  int column = 0;
+  std::shared_ptr<const SourceOptions> options;  // from the protocol's parser; may be null
+};
+
+struct BackpressureConfig {
+  std::int64_t max_queue_size = 50000;  // >= 1
+  DropPolicy drop_policy = DropPolicy::kBlock;
+  struct DiskSpool {
+    bool enabled = true;
+    std::string directory;  // default <data_dir>/spool
+    std::int64_t max_size_mb = 512;
+    FsyncPolicy fsync = FsyncPolicy::kInterval;
+  } disk_spool;
+  struct Dlq {
+    std::string directory;  // default <data_dir>/dlq
+  } dlq;
+};
+
+struct BatchConfig {
+  std::int64_t max_records = 1000;
+  std::int64_t max_bytes = 4194304;
+  std::int64_t linger_ms = 100;
+};
+
+struct SinksConfig {
+  struct File {
+    bool enabled = true;
+    std::string directory;     // default <data_dir>/records
+    std::int64_t rotate_mb = 64;
+    std::int64_t rotate_s = 3600;  // 0 = never by time
+    BatchConfig batch;
+  } file;
+  struct Stdout {
+    bool enabled = false;
+  } stdout_sink;  // the YAML key is "stdout"
+};
+
+struct TableName {
+  std::string catalog, schema, table;
+  std::string full_name() const { return catalog + "." + schema + "." + table; }
+};
+
+struct ZerobusConfig {
+  bool enabled = false;
+  std::string workspace_host;  // required when enabled
+  std::string endpoint;        // required when enabled
+  bool tls = true;
+  Secret client_id;      // auth.client_id
+  Secret client_secret;  // auth.client_secret
+  RecordFormat record_format = RecordFormat::kProto;
+  std::optional<TableName> default_target;  // required when enabled
+  std::map<std::string, TableName> source_targets;  // keys name configured sources
+  BatchConfig batch;
+};
+
+struct CredentialsConfig {
+  std::string store;  // default <data_dir>/credentials.enc
+};
+
+struct DiscoveryConfig {
+  bool enabled = false;
+  std::vector<std::string> subnets;  // valid IPv4/IPv6 CIDRs
+  std::vector<int> opcua_ports{4840};
+  std::vector<int> mqtt_ports{1883, 8883};
+  std::vector<int> modbus_ports{502};
+  std::int64_t interval_s = 3600;  // 0 = scan once
+};
+
+struct Config {
+  std::string file;
+  ConnectorConfig connector;
+  WebUiConfig web_ui;
+  SimulatorConfig simulator;
+  NormalizationConfig normalization;
+  std::vector<SourceConfig> sources;
+  BackpressureConfig backpressure;
+  SinksConfig sinks;
+  ZerobusConfig zerobus;
+  CredentialsConfig credentials;
+  DiscoveryConfig discovery;
+
+  const SourceConfig* find_source(std::string_view name) const;
+};
+
+}  // namespace uc::config

@@ -1,0 +1,36 @@
+#include "config/error.h"
+
+#include <utility>
+
+namespace uc::config {
+
+std::string ConfigError::to_string() const {
+  std::string out = file;
+  out += ':';
+  out += std::to_string(line);
+  out += ':';
+  out += std::to_string(column);
+  out += ": ";
+  if (!key_path.empty()) {
+    out += key_path;
+    out += ": ";
+  }
+  out += message;
+  return out;
+}
+
+void Errors::add(ConfigError error) { errors_.push_back(std::move(error)); }
+
+void Errors::add(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message) {
+  ConfigError e;
+  e.file = file;
+  if (mark.line >= 0 && mark.column >= 0) {
+    e.line = mark.line + 1;
+    e.column = mark.column + 1;
+  }
+  e.key_path = std::move(key_path);
+  e.message = std::move(message);
+  errors_.push_back(std::move(e));
+}
+
+}  // namespace uc::config

@@ -1,0 +1,53 @@
+// Configuration errors: every problem found while loading a config file is
+// reported with its position and key path, and loading goes on so that one run
+// shows them all (SPEC §1, `validate`).
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <yaml-cpp/mark.h>
+
+namespace uc::config {
+
+// A 1-based position in the config file, kept on values that later stages
+// (normalize, sources) may still need to report errors about.
+struct Location {
+  int line = 0;
+  int column = 0;
+};
+
+// One problem in a configuration file. line and column are 1-based (0 when the
+// position is unknown). key_path looks like `sources[2].registers[0].type`; it is
+// empty for problems that belong to the document as a whole.
+struct ConfigError {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string key_path;
+  std::string message;
+
+  // "FILE:LINE:COL: KEY.PATH: MESSAGE", or "FILE:LINE:COL: MESSAGE" when the
+  // key path is empty. Messages never contain secret values.
+  std::string to_string() const;
+};
+
+// Collects errors in the order they are found.
+class Errors {
+ public:
+  void add(ConfigError error);
+  // mark is yaml-cpp's 0-based position; a null mark (line -1) gives 0:0.
+  void add(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message);
+
+  bool empty() const { return errors_.empty(); }
+  std::size_t size() const { return errors_.size(); }
+  const std::vector<ConfigError>& list() const { return errors_; }
+  std::vector<ConfigError> take() { return std::move(errors_); }
+
+ private:
+  std::vector<ConfigError> errors_;
+};
+
+}  // namespace uc::config

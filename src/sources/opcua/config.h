@@ -1,0 +1,62 @@
+// Options of an OPC UA source (SPEC §4, Appendix A). Validated at load; used by
+// the OPC UA source when it starts.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "config/reader.h"
+
+namespace uc::sources::opcua {
+
+enum class Mode : std::uint8_t { kSubscription, kPolling };
+enum class SecurityPolicy : std::uint8_t { kNone, kBasic256Sha256, kAes128Sha256RsaOaep };
+enum class SecurityMode : std::uint8_t { kNone, kSign, kSignAndEncrypt };
+
+struct Security {
+  SecurityPolicy policy = SecurityPolicy::kNone;
+  SecurityMode mode = SecurityMode::kNone;  // None iff policy is None
+  config::Secret username;                  // empty: anonymous
+  config::Secret password;
+  std::string certificate_file;  // both or neither; neither: generated at start
+  std::string private_key_file;
+};
+
+// An explicitly configured variable.
+struct NodeConfig {
+  std::string node_id;  // [ns=N;|nsu=URI;](i=|s=|g=|b=)VALUE
+  std::string tag_name, signal_type, unit;
+  config::Location location;
+};
+
+// Variables discovered under a root by browsing.
+struct BrowseConfig {
+  std::string root;            // browse path, e.g. "Objects/Plant"
+  std::string pattern = "**";  // glob on the browse path below root
+  int max_nodes = 10000;
+  config::Location location;
+};
+
+struct Options : config::SourceOptions {
+  std::string endpoint;  // opc.tcp://host[:port][/path]
+  Mode mode = Mode::kSubscription;
+  int publishing_interval_ms = 1000;
+  int sampling_interval_ms = 500;  // 0 = as fast as the server can
+  int polling_interval_ms = 1000;
+  Security security;
+  std::vector<NodeConfig> nodes;
+  std::vector<BrowseConfig> browse;
+};
+
+// True for the textual NodeId forms of OPC UA Part 6 §5.3.1.10 (with nsu= for
+// a namespace given by URI).
+bool is_valid_node_id(std::string_view text);
+
+// The SourceParser for protocol "opcua". Returns an Options (null when unusable).
+std::shared_ptr<const config::SourceOptions> parse_options(const config::Reader& node, config::Errors& errors);
+
+}  // namespace uc::sources::opcua
