@@ -1,0 +1,124 @@
+// The REST API and metrics endpoint (SPEC §9) on cpp-httplib.
+//
+// Threads: start() binds on the caller's thread and then serves from a thread
+// of its own plus a pool of `threads` workers; handlers and providers run on
+// the workers, concurrently. stop() closes the listener and joins everything;
+// it is idempotent and the destructor calls it.
+//
+// Built-in endpoints:
+//   GET /health       200 with the health provider's JSON when its "status" is "ok",
+//                     503 otherwise; {"status":"ok"} without a provider. Never needs auth.
+//   GET /api/status   the status provider's JSON ({} without a provider)
+//   GET /api/metrics  MetricsRegistry::to_json()
+//   GET /metrics      Prometheus text, Content-Type text/plain; version=0.0.4; charset=utf-8
+// Errors are JSON {"error": "..."}: 400 malformed request, 401 missing or wrong
+// bearer token (with WWW-Authenticate), 404 unknown path, 405 known path with
+// another method (with Allow), 413 body over max_body_bytes (Content-Length,
+// chunked or decompressed; the body is drained so the connection stays usable),
+// 414 URI over 8 KiB, 415 multipart body, 431 header bytes over max_header_bytes,
+// 500 handler failure. A request with neither Content-Length nor
+// Transfer-Encoding has an empty body (httplib alone would read until EOF). OPTIONS on a known path
+// answers 204 with Allow.
+//
+// Auth: with a non-empty auth_token every path except /health requires
+// "Authorization: Bearer <token>" (compared in constant time), and unknown
+// paths answer 401 rather than 404 so routes cannot be probed. Binding a
+// non-loopback host without a token is refused unless allow_unauthenticated_remote.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "api/http.h"
+#include "api/router.h"
+#include "core/status.h"
+#include "telemetry/metrics.h"
+
+namespace httplib {
+class Server;
+class ContentReader;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace uc::api {
+
+class ApiServer {
+ public:
+  struct Options {
+    std::string host = "127.0.0.1";
+    int port = 0;            // 0: an ephemeral port, see port()
+    std::string auth_token;  // empty: no authentication
+    std::size_t max_body_bytes = 1024 * 1024;
+    std::size_t max_header_bytes = 64 * 1024;  // all header lines together
+    bool allow_unauthenticated_remote = false;
+    std::size_t threads = 8;
+    std::chrono::milliseconds read_timeout{5000};  // per read while receiving a request
+    std::chrono::milliseconds write_timeout{5000};
+    std::chrono::seconds keep_alive_timeout{5};
+  };
+
+  struct Providers {
+    std::function<nlohmann::json()> status;
+    std::function<nlohmann::json()> health;
+    const telemetry::MetricsRegistry* metrics = nullptr;  // must outlive the server
+  };
+
+  ApiServer(Options options, Providers providers);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Adds a route before start() (FAILED_PRECONDITION afterwards). Pattern
+  // syntax in router.h. Built-in paths cannot be replaced (ALREADY_EXISTS).
+  Status add_route(std::string_view method, std::string_view pattern, Handler handler);
+
+  // Binds host:port and starts serving. UNAVAILABLE when the address cannot be
+  // bound (port taken, no permission), INVALID_ARGUMENT / FAILED_PRECONDITION
+  // for bad options; FAILED_PRECONDITION when already started.
+  Status start();
+  void stop();
+
+  bool is_running() const { return running_.load(); }
+  // The bound port (useful with port 0); 0 before start().
+  int port() const { return bound_port_.load(); }
+
+  // Request handling without sockets; what the server runs for each request
+  // after httplib has parsed it. Exposed for tests.
+  Response handle(const Request& request) const;
+
+ private:
+  struct BodyResult {
+    std::string data;
+    int status = 0;  // 0: ok, else the error status to answer with
+    std::string message;
+  };
+  Response builtin_health() const;
+  bool authorized(const Request& request) const;
+  bool headers_too_large(const httplib::Request& req) const;
+  BodyResult read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) const;
+
+  Options options_;
+  Providers providers_;
+  Router router_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> started_{false};
+  std::atomic<int> bound_port_{0};
+};
+
+// Constant-time for a given expected length: the time does not depend on
+// where `given` first differs.
+bool constant_time_equal(std::string_view given, std::string_view expected);
+
+bool is_loopback_host(std::string_view host);
+
+}  // namespace uc::api

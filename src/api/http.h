@@ -1,0 +1,52 @@
+// The API's own request/response types, so handlers and the route table do not
+// depend on the HTTP library (cpp-httplib stays inside api_server.cpp).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace uc::api {
+
+inline constexpr const char* kJsonContentType = "application/json";
+inline constexpr const char* kPrometheusContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+struct Request {
+  std::string method;                              // upper case; HEAD requests reach GET routes with method "HEAD"
+  std::string path;                                // percent-decoded, without the query
+  std::map<std::string, std::string> path_params;  // {name} segments of the route pattern
+  std::multimap<std::string, std::string> query;   // decoded query parameters
+  std::map<std::string, std::string> headers;      // names lower-cased; first value wins
+  std::string body;                                // at most Options::max_body_bytes
+
+  std::optional<std::string> header(std::string_view lower_case_name) const;
+  std::optional<std::string> query_value(std::string_view name) const;
+  std::string path_param(std::string_view name) const;  // "" when absent
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = kJsonContentType;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // JSON bodies are serialized with invalid UTF-8 replaced (U+FFFD), never thrown on.
+  static Response json(const nlohmann::json& body, int status = 200);
+  // {"error": message}
+  static Response error(int status, std::string_view message);
+  static Response text(std::string body, std::string content_type, int status = 200);
+};
+
+// Runs on one of the server's worker threads, concurrently with other requests.
+// An exception becomes a 500 {"error": "internal error"}; its text is logged,
+// never sent.
+using Handler = std::function<Response(const Request&)>;
+
+std::string dump_json(const nlohmann::json& j);
+
+}  // namespace uc::api

@@ -1,0 +1,52 @@
+// Route table: method + path pattern -> handler.
+//
+// Patterns are absolute paths whose segments are literals or `{name}`
+// placeholders matching one non-empty segment: "/api/sources/{name}/start".
+// When several patterns match a path, the one with a literal earliest wins
+// ("/api/dlq/replay" beats "/api/dlq/{id}"). GET routes also answer HEAD.
+// The table is filled before the server starts and read-only afterwards, so
+// lookups take no lock.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/http.h"
+#include "core/status.h"
+
+namespace uc::api {
+
+class Router {
+ public:
+  // INVALID_ARGUMENT for a bad method or pattern, ALREADY_EXISTS for a duplicate.
+  Status add(std::string_view method, std::string_view pattern, Handler handler);
+
+  struct Match {
+    const Handler* handler = nullptr;  // null: no route for this method
+    std::map<std::string, std::string> params;
+    std::vector<std::string> allowed_methods;  // for the path, sorted; empty: unknown path
+  };
+  Match match(std::string_view method, std::string_view path) const;
+
+  static bool is_supported_method(std::string_view method);
+
+ private:
+  struct Segment {
+    std::string text;
+    bool is_param = false;
+  };
+  struct Route {
+    std::string method;
+    std::string pattern;
+    std::vector<Segment> segments;
+    Handler handler;
+  };
+  static bool matches(const Route& route, const std::vector<std::string_view>& parts,
+                      std::map<std::string, std::string>* params);
+  static bool more_specific(const Route& a, const Route& b);
+
+  std::vector<Route> routes_;
+};
+
+}  // namespace uc::api
