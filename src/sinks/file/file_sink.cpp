@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -51,7 +52,10 @@ Status FileSink::open_new_file() {
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
   for (int attempt = 0; attempt < 1000; ++attempt) {
-    std::string candidate = dir_ + "/records-" + stamp + "-" + std::to_string(files_opened_ + 1 + attempt) + ".jsonl";
+    // Zero-padded so that name order is write order.
+    char seq[16];
+    std::snprintf(seq, sizeof seq, "%06llu", static_cast<unsigned long long>(files_opened_ + 1 + attempt));
+    std::string candidate = dir_ + "/records-" + stamp + "-" + seq + ".jsonl";
     int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
     if (fd >= 0) {
       fd_ = fd;
