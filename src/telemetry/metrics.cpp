@@ -142,16 +142,25 @@ Counter& CounterFamily::with(std::initializer_list<std::string_view> values) {
   return with(to_values(values));
 }
 
+void CounterFamily::set_callback(const LabelValues& values, std::function<std::uint64_t()> callback) {
+  check_arity(values);
+  std::lock_guard lock(mutex_);
+  callbacks_[values] = std::move(callback);
+}
+
 std::vector<FamilyBase::Sample> CounterFamily::collect() const {
   std::lock_guard lock(mutex_);
+  std::map<LabelValues, std::uint64_t> merged;
+  for (const auto& [labels, cell] : cells_) merged[labels] += cell->value();
+  for (const auto& [labels, callback] : callbacks_) merged[labels] += callback();
   std::vector<Sample> out;
-  out.reserve(cells_.size());
-  for (const auto& [labels, cell] : cells_) {
+  out.reserve(merged.size());
+  for (const auto& [labels, value] : merged) {
     Sample s;
     s.labels = labels;
     s.is_integer = true;
-    s.integer = cell->value();
-    s.value = static_cast<double>(s.integer);
+    s.integer = value;
+    s.value = static_cast<double>(value);
     out.push_back(std::move(s));
   }
   return out;

@@ -109,10 +109,15 @@ class CounterFamily final : public FamilyBase {
 
   Counter& with(const LabelValues& values);
   Counter& with(std::initializer_list<std::string_view> values);
+  // A counter kept elsewhere (e.g. a component's own atomic), read at scrape time
+  // under the family lock. It must be monotonic; it is added to the direct cell of
+  // the same labels, if any.
+  void set_callback(const LabelValues& values, std::function<std::uint64_t()> callback);
   std::vector<Sample> collect() const override;
 
  private:
   std::map<LabelValues, std::unique_ptr<Counter>> cells_;
+  std::map<LabelValues, std::function<std::uint64_t()>> callbacks_;
 };
 
 // Gauge cells are either set directly (with()) or computed at scrape time

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -235,6 +236,20 @@ TEST(StandardMetrics, RegistersTheConnectorFamilies) {
   // Idempotent: a second registration hands back the same families.
   auto again = register_standard_metrics(reg);
   EXPECT_EQ(again.records_received, m.records_received);
+}
+
+TEST(CounterFamily, CallbackCountersAreReadAtScrapeTimeAndAddToDirectCells) {
+  MetricsRegistry registry;
+  auto& family = registry.counter("uc_things_total", "Things.", {"source"});
+  std::atomic<std::uint64_t> external{5};
+  family.set_callback({"a"}, [&] { return external.load(); });
+  family.with({"a"}).inc(2);
+  family.with({"b"}).inc(1);
+  external = 40;
+  const std::string text = registry.render_prometheus();
+  EXPECT_NE(text.find("uc_things_total{source=\"a\"} 42\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("uc_things_total{source=\"b\"} 1\n"), std::string::npos) << text;
+  EXPECT_THROW(family.set_callback({"a", "b"}, [] { return std::uint64_t{0}; }), std::invalid_argument);
 }
 
 }  // namespace
