@@ -1,0 +1,35 @@
+# The two README commands: `make run` and `make test`. Both install what is missing first.
+.PHONY: deps build run test test-release test-asan asan bench clean
+
+JOBS ?= $(shell nproc)
+BIN := build/src/app/unified-connector
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	cmake --preset default
+	cmake --build --preset default -j $(JOBS)
+
+# The demo: synthetic plant sources -> normalize -> file sink under ./data/records,
+# API and metrics on http://127.0.0.1:8080. Ctrl-C stops it gracefully.
+run: build
+	$(BIN) run --config config/demo.yaml
+
+# Every test: the release build (unit, integration, e2e), then the unit tests again
+# under AddressSanitizer + UBSan.
+test: test-release test-asan
+
+test-release: build
+	ctest --preset default -j $(JOBS) --timeout 600
+
+test-asan: deps
+	cmake --preset asan
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan -j $(JOBS) --timeout 600
+
+bench: build
+	scripts/run-benchmarks.sh
+
+clean:
+	rm -rf build build-asan build-debug

@@ -1,0 +1,188 @@
+#include "app/commands.h"
+
+#include <google/protobuf/descriptor.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+
+#include "app/components.h"
+#include "app/connector.h"
+#include "config/loader.h"
+#include "record.pb.h"
+#include "record_proto_text.h"
+#include "telemetry/log.h"
+
+#ifndef UC_VERSION
+#define UC_VERSION "0.0.0"
+#endif
+#ifndef UC_GIT_REV
+#define UC_GIT_REV "unknown"
+#endif
+
+namespace uc::app {
+namespace {
+
+std::optional<config::Config> load(const std::string& path) {
+  config::Loader loader;
+  register_protocols(loader);
+  auto r = loader.load_file(path);
+  if (!r.ok()) {
+    for (const auto& e : r.errors) std::cerr << e.to_string() << '\n';
+    std::cerr << r.errors.size() << (r.errors.size() == 1 ? " error" : " errors") << " in " << path << '\n';
+    return std::nullopt;
+  }
+  return std::move(r.config);
+}
+
+// Blocks SIGINT/SIGTERM in every thread (call before any thread starts) so that the
+// main thread can take them synchronously with sigwait.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+constexpr auto kDrainTimeout = std::chrono::seconds(30);
+
+}  // namespace
+
+int cmd_validate(const std::string& config_path) {
+  auto cfg = load(config_path);
+  if (!cfg) return kExitUsage;
+  std::cout << config_path << ": ok (" << cfg->sources.size() << " sources)\n";
+  for (const auto& u : unavailable_features(*cfg)) std::cout << "  note: not available yet in this build: " << u << '\n';
+  return kExitOk;
+}
+
+int cmd_run(const std::string& config_path) {
+  sigset_t signals = block_stop_signals();
+  auto cfg = load(config_path);
+  if (!cfg) return kExitUsage;
+  telemetry::init_logging(config::to_string(cfg->connector.log_level));
+  auto connector = Connector::build(*cfg, {});
+  if (!connector.is_ok()) {
+    spdlog::error("cannot build the connector: {}", connector.status().to_string());
+    return connector.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+  }
+  Status s = (*connector)->start();
+  if (!s.is_ok()) {
+    spdlog::error("cannot start: {}", s.to_string());
+    (*connector)->stop(std::chrono::milliseconds(0));
+    return kExitFailure;
+  }
+  spdlog::info("connector {} running with {} sources; send SIGTERM or press Ctrl-C to stop", cfg->connector.name,
+               (*connector)->pipeline().sources().size());
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}: stopping sources and flushing buffered records", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  (*connector)->stop(kDrainTimeout);
+  auto st = (*connector)->status();
+  std::uint64_t dropped = 0;
+  for (const auto& t : st["targets"]) {
+    for (const auto& [k, v] : t["records_dropped"].items()) dropped += v.get<std::uint64_t>();
+  }
+  spdlog::info("stopped; {} records dropped in total", dropped);
+  return kExitOk;
+}
+
+int cmd_read(const std::string& config_path, const std::string& source, int batches, int timeout_ms) {
+  sigset_t signals = block_stop_signals();
+  (void)signals;
+  auto cfg = load(config_path);
+  if (!cfg) return kExitUsage;
+  telemetry::init_logging("warn");
+  const auto* sc = cfg->find_source(source);
+  if (sc == nullptr) {
+    std::cerr << "no source named \"" << source << "\" in " << config_path << '\n';
+    return kExitUsage;
+  }
+  if (!build_source(*sc).is_ok()) {
+    std::cerr << build_source(*sc).status().message() << '\n';
+    return kExitFailure;
+  }
+  ConnectorOptions o;
+  o.start_api = false;
+  o.file_sink = false;
+  o.stdout_sink = true;
+  o.only_sources = {source};
+  auto connector = Connector::build(*cfg, o);
+  if (!connector.is_ok()) {
+    std::cerr << connector.status().to_string() << '\n';
+    return kExitFailure;
+  }
+  Status s = (*connector)->start();
+  if (!s.is_ok()) {
+    std::cerr << s.to_string() << '\n';
+    return kExitFailure;
+  }
+  // Wait until the source has published the requested number of batches.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  bool done = false;
+  while (!done && std::chrono::steady_clock::now() < deadline) {
+    const auto views = (*connector)->pipeline().sources();
+    done = !views.empty() && views[0].counters->batches.load() >= static_cast<std::uint64_t>(batches);
+    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  (*connector)->stop(std::chrono::seconds(5));
+  if (!done) {
+    std::cerr << "source " << source << " produced fewer than " << batches << " batches within " << timeout_ms
+              << " ms\n";
+    return kExitFailure;
+  }
+  return kExitOk;
+}
+
+std::string schema_sql(const std::string& table) {
+  const auto* d = unified_connector::v1::OtRecord::descriptor();
+  std::string out = "CREATE TABLE IF NOT EXISTS " + table + " (\n";
+  for (int i = 0; i < d->field_count(); ++i) {
+    const auto* f = d->field(i);
+    std::string type;
+    if (f->is_map()) {
+      type = "MAP<STRING, STRING>";
+    } else {
+      switch (f->cpp_type()) {
+        case google::protobuf::FieldDescriptor::CPPTYPE_INT64: {
+          const std::string& n = f->name();
+          bool is_time = n.size() > 5 && n.compare(n.size() - 5, 5, "_time") == 0;
+          type = is_time ? "TIMESTAMP" : "BIGINT";
+          break;
+        }
+        case google::protobuf::FieldDescriptor::CPPTYPE_INT32: type = "INT"; break;
+        case google::protobuf::FieldDescriptor::CPPTYPE_DOUBLE: type = "DOUBLE"; break;
+        case google::protobuf::FieldDescriptor::CPPTYPE_FLOAT: type = "FLOAT"; break;
+        case google::protobuf::FieldDescriptor::CPPTYPE_BOOL: type = "BOOLEAN"; break;
+        case google::protobuf::FieldDescriptor::CPPTYPE_STRING:
+          type = f->type() == google::protobuf::FieldDescriptor::TYPE_BYTES ? "BINARY" : "STRING";
+          break;
+        default: type = "STRING";
+      }
+    }
+    out += "  " + f->name() + " " + type + (i + 1 < d->field_count() ? ",\n" : "\n");
+  }
+  out += ") USING DELTA\nCLUSTER BY (tag_path, event_time);\n";
+  return out;
+}
+
+int cmd_schema(bool proto, const std::string& table) {
+  if (proto) {
+    std::cout << kRecordProtoText;
+  } else {
+    std::cout << schema_sql(table);
+  }
+  return kExitOk;
+}
+
+int cmd_version() {
+  std::cout << "unified-connector " << UC_VERSION << " (git " << UC_GIT_REV << ", built " << __DATE__ << ", "
+            << "C++" << __cplusplus / 100 % 100 << ", protobuf " << GOOGLE_PROTOBUF_VERSION << ")\n";
+  return kExitOk;
+}
+
+}  // namespace uc::app

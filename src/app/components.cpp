@@ -1,0 +1,46 @@
+#include "app/components.h"
+
+#include "sources/modbus/config.h"
+#include "sources/mqtt/config.h"
+#include "sources/opcua/config.h"
+#include "sources/synthetic/config.h"
+#include "sources/synthetic/synthetic_source.h"
+
+namespace uc::app {
+
+void register_protocols(config::Loader& loader) {
+  loader.register_protocol("synthetic", sources::synthetic::parse_options);
+  loader.register_protocol("opcua", sources::opcua::parse_options);
+  loader.register_protocol("mqtt", sources::mqtt::parse_options);
+  loader.register_protocol("modbus", sources::modbus::parse_options);
+}
+
+Result<std::unique_ptr<pipeline::Source>> build_source(const config::SourceConfig& source) {
+  if (source.protocol == "synthetic") {
+    const auto* opts = dynamic_cast<const sources::synthetic::SyntheticOptions*>(source.options.get());
+    if (opts == nullptr) return internal_error("source " + source.name + ": synthetic options missing");
+    return std::unique_ptr<pipeline::Source>(
+        std::make_unique<sources::synthetic::SyntheticSource>(source.name, opts->options));
+  }
+  return Status(StatusCode::kUnimplemented,
+                "source " + source.name + ": protocol " + source.protocol + " is not available yet in this build");
+}
+
+std::vector<std::string> unavailable_features(const config::Config& cfg) {
+  std::vector<std::string> out;
+  for (const auto& s : cfg.sources) {
+    if (s.enabled && s.protocol != "synthetic") {
+      out.push_back("source " + s.name + " (protocol " + s.protocol + "): not started");
+    }
+  }
+  if (cfg.zerobus.enabled) out.push_back("Zerobus sink (zerobus.enabled): records go to the file/stdout sinks only");
+  if (cfg.simulator.enabled) out.push_back("simulator (simulator.enabled): not started");
+  if (cfg.backpressure.disk_spool.enabled) {
+    out.push_back("disk spool (backpressure.disk_spool.enabled): records are buffered in memory only");
+  }
+  if (cfg.discovery.enabled) out.push_back("discovery (discovery.enabled): no scans run");
+  if (cfg.web_ui.enabled && cfg.web_ui.tls.enabled) out.push_back("API TLS (web_ui.tls.enabled): serving plain HTTP");
+  return out;
+}
+
+}  // namespace uc::app

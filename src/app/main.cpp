@@ -1,0 +1,64 @@
+// unified-connector: one binary, subcommands (SPEC §1). Exit codes: 0 ok,
+// 1 runtime failure, 2 bad config or usage.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Unified OT/IoT Connector: OPC UA, MQTT/Sparkplug B and Modbus into Databricks", "unified-connector"};
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  std::string config_path;
+  auto* run = app.add_subcommand("run", "Run the connector: sources -> normalize -> buffer -> sinks, plus the API");
+  run->add_option("-c,--config", config_path, "configuration file")->required();
+
+  auto* validate = app.add_subcommand("validate", "Check a configuration file; print every error, exit 2 if any");
+  validate->add_option("-c,--config", config_path, "configuration file")->required();
+
+  std::string source_name;
+  int read_count = 1;
+  int read_timeout_ms = 10000;
+  auto* read = app.add_subcommand("read", "One-shot read of one source: print normalized records as JSON Lines");
+  read->add_option("-c,--config", config_path, "configuration file")->required();
+  read->add_option("-s,--source", source_name, "source name")->required();
+  read->add_option("-n,--batches", read_count, "how many batches to read (default 1)")->check(CLI::Range(1, 1000000));
+  read->add_option("-t,--timeout-ms", read_timeout_ms, "give up after this long")->check(CLI::Range(1, 3600000));
+
+  bool sql = false;
+  bool proto = false;
+  std::string table = "ot_bronze";
+  auto* schema = app.add_subcommand("schema", "Print the record schema: Delta DDL (--sql, default) or proto (--proto)");
+  auto* sql_flag = schema->add_flag("--sql", sql, "CREATE TABLE statement");
+  schema->add_flag("--proto", proto, "protobuf schema")->excludes(sql_flag);
+  schema->add_option("--table", table, "table name for --sql (catalog.schema.table)");
+
+  app.add_subcommand("version", "Version and build information");
+
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const auto* sub : app.get_subcommands({})) known = known || sub->get_name() == argv[1];
+    if (!known) {
+      std::cerr << "unknown command \"" << argv[1] << "\"\n\n" << app.help();
+      return 2;
+    }
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);  // prints the message and usage
+    return 2;
+  }
+
+  if (*run) return uc::app::cmd_run(config_path);
+  if (*validate) return uc::app::cmd_validate(config_path);
+  if (*read) return uc::app::cmd_read(config_path, source_name, read_count, read_timeout_ms);
+  if (*schema) return uc::app::cmd_schema(proto, table);
+  return uc::app::cmd_version();
+}

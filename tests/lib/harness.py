@@ -1,0 +1,62 @@
+"""Helpers shared by the process-level tests: free ports, running the binary, HTTP."""
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(port, path, timeout=5):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
+        return r.status, r.headers, r.read()
+
+
+def wait_for(predicate, timeout, what):
+    """Polls predicate until it returns a truthy value; fails with `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # the server may not be up yet
+            last_error = e
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+
+
+class Workdir:
+    def __init__(self, prefix):
+        self.path = tempfile.mkdtemp(prefix=prefix)
+
+    def write(self, name, text):
+        p = os.path.join(self.path, name)
+        with open(p, "w") as f:
+            f.write(text)
+        return p
+
+
+def start(binary, *args, cwd=None):
+    return subprocess.Popen([binary, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def read_jsonl_dir(directory):
+    """Every record of every .jsonl file under directory, files in name order."""
+    records = []
+    for name in sorted(os.listdir(directory)):
+        if not name.endswith(".jsonl"):
+            continue
+        with open(os.path.join(directory, name)) as f:
+            for n, line in enumerate(f, 1):
+                assert line.endswith("\n"), f"{name}:{n}: torn line"
+                records.append(json.loads(line))
+    return records
