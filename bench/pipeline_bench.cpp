@@ -1,0 +1,142 @@
+// Hot-path microbenchmarks: normalize, batch (the target queue), encode.
+// Run: build/bench/pipeline_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include "core/record_codec.h"
+#include "normalize/normalizer.h"
+#include "pipeline/queue.h"
+#include "sources/synthetic/generator.h"
+
+namespace uc {
+namespace {
+
+constexpr std::size_t kBatch = 1000;
+
+std::unique_ptr<normalize::Normalizer> make_normalizer() {
+  normalize::Options o;
+  o.defaults = {"plant1", "production", "line1", "unknown"};
+  o.connector_name = "bench-edge";
+  o.rules.push_back({"", "", normalize::RuleField::kAddress, "^(?P<equipment>[a-z]+)_"});
+  normalize::SourceInfo info{"bench", "synthetic", "synthetic://bench", {"plant1", "production", "line1", ""}, ""};
+  auto n = normalize::Normalizer::create(o, info, std::make_shared<normalize::PathRegistry>());
+  if (!n.is_ok()) std::abort();
+  return std::move(n).value();
+}
+
+// Samples of `tags` distinct tags (numeric, bool, string mix), one batch.
+SampleBatch make_samples(std::size_t tags) {
+  sources::synthetic::Options o;
+  o.tag_count = static_cast<std::uint32_t>(tags);
+  sources::synthetic::SignalGenerator g(o.effective_tags(), 1000, 1);
+  SampleBatch b;
+  g.tick(1'700'000'000'000'000, b);
+  return b;
+}
+
+void BM_Normalize(benchmark::State& state) {
+  auto n = make_normalizer();
+  SampleBatch samples = make_samples(kBatch);
+  std::vector<Record> out;
+  out.reserve(kBatch);
+  for (auto _ : state) {
+    out.clear();
+    n->normalize_batch(samples, 1'700'000'000'000'000, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+}
+BENCHMARK(BM_Normalize);
+
+void BM_EncodeProto(benchmark::State& state) {
+  auto n = make_normalizer();
+  std::vector<Record> records;
+  n->normalize_batch(make_samples(kBatch), 1, records);
+  std::string buf;
+  for (auto _ : state) {
+    buf.clear();
+    for (const auto& r : records) append_record_proto(buf, r);
+    benchmark::DoNotOptimize(buf.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * buf.size()));
+}
+BENCHMARK(BM_EncodeProto);
+
+void BM_EncodeJson(benchmark::State& state) {
+  auto n = make_normalizer();
+  std::vector<Record> records;
+  n->normalize_batch(make_samples(kBatch), 1, records);
+  std::string buf;
+  for (auto _ : state) {
+    buf.clear();
+    for (const auto& r : records) {
+      append_record_json(buf, r);
+      buf += '\n';
+    }
+    benchmark::DoNotOptimize(buf.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * buf.size()));
+}
+BENCHMARK(BM_EncodeJson);
+
+// The whole in-process hot path on one thread: normalize a batch of samples, route it
+// into the target's bounded queue, take a batch out (batcher) and encode it as the
+// Zerobus sink would (protobuf) or the file sink does (JSON).
+template <bool kProto>
+void BM_NormalizeQueueBatchEncode(benchmark::State& state) {
+  auto n = make_normalizer();
+  SampleBatch samples = make_samples(kBatch);
+  pipeline::RecordQueue queue(50'000, pipeline::DropPolicy::kBlock);
+  pipeline::BatchLimits limits;
+  limits.max_records = kBatch;
+  limits.linger = std::chrono::microseconds(0);
+  std::vector<Record> records, batch;
+  std::vector<pipeline::AckSpan> acks;
+  std::string buf;
+  for (auto _ : state) {
+    records.clear();
+    records.reserve(kBatch);
+    n->normalize_batch(samples, 1'700'000'000'000'000, records);
+    auto ack = std::make_shared<pipeline::AckState>(records.size(), nullptr);
+    queue.push(std::move(records), ack);
+    batch.clear();
+    acks.clear();
+    queue.pop_batch(limits, std::chrono::microseconds(0), batch, acks);
+    buf.clear();
+    for (const auto& r : batch) {
+      if constexpr (kProto) {
+        append_record_proto(buf, r);
+      } else {
+        append_record_json(buf, r);
+        buf += '\n';
+      }
+    }
+    for (auto& s : acks) s.ack->resolve(s.count, 0, 0);
+    benchmark::DoNotOptimize(buf.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+}
+BENCHMARK(BM_NormalizeQueueBatchEncode<true>)->Name("BM_NormalizeQueueBatchEncode/proto");
+BENCHMARK(BM_NormalizeQueueBatchEncode<false>)->Name("BM_NormalizeQueueBatchEncode/json");
+
+// First sight of every tag: rules, sanitizing, signal-type inference, collision check.
+void BM_NormalizeColdTags(benchmark::State& state) {
+  SampleBatch samples = make_samples(kBatch);
+  std::vector<Record> out;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto n = make_normalizer();
+    out.clear();
+    state.ResumeTiming();
+    n->normalize_batch(samples, 1, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kBatch));
+}
+BENCHMARK(BM_NormalizeColdTags);
+
+}  // namespace
+}  // namespace uc
+
+BENCHMARK_MAIN();
