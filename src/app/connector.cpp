@@ -213,6 +213,13 @@ void Connector::bind_metrics() {
     m.records_normalized->set_callback(l, [c] { return c->normalized.load(); });
     m.reconnections->set_callback(l, [c] { return c->reconnections.load(); });
     m.source_errors->set_callback(l, [c] { return c->errors.load(); });
+    const pipeline::Pipeline* p = pipeline_.get();
+    std::string name = s.name;
+    for (std::size_t i = 0; i < telemetry::kSourceStates.size(); ++i) {
+      m.source_state->set_callback({s.name, std::string(telemetry::kSourceStates[i])}, [p, name, i] {
+        return static_cast<std::size_t>(p->source_state(name)) == i ? 1.0 : 0.0;
+      });
+    }
   }
   for (const pipeline::Lane* lane : pipeline_->lanes()) {
     const auto& c = lane->counters();
@@ -221,8 +228,8 @@ void Connector::bind_metrics() {
     m.records_delivered->set_callback(l, [&c] { return c.delivered.load(); });
     m.batches_sent->set_callback(l, [&c] { return c.batches_sent.load(); });
     m.batches_failed->set_callback(l, [&c] { return c.batches_failed.load(); });
-    m.records_dropped->set_callback({lane->target(), "queue_full_oldest"}, [&c] { return c.dropped_oldest.load(); });
-    m.records_dropped->set_callback({lane->target(), "queue_full_newest"}, [&c] { return c.dropped_newest.load(); });
+    m.records_dropped->set_callback({lane->target(), "drop_oldest"}, [&c] { return c.dropped_oldest.load(); });
+    m.records_dropped->set_callback({lane->target(), "drop_newest"}, [&c] { return c.dropped_newest.load(); });
     m.records_dropped->set_callback({lane->target(), "shutdown"}, [&c] { return c.dropped_shutdown.load(); });
     m.records_dropped->set_callback({lane->target(), "rejected"}, [&c] { return c.rejected.load(); });
     m.queue_size->set_callback(l, [lane] { return static_cast<double>(lane->queue_size()); });

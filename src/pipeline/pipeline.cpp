@@ -189,6 +189,13 @@ std::vector<Pipeline::SourceView> Pipeline::sources() const {
   return out;
 }
 
+ComponentState Pipeline::source_state(const std::string& name) const {
+  for (const auto& r : sources_) {
+    if (r->source().name() == name) return r->state();
+  }
+  return ComponentState::kStopped;
+}
+
 std::vector<const Lane*> Pipeline::lanes() const {
   std::vector<const Lane*> out;
   for (const auto& l : lanes_) out.push_back(l.get());

@@ -62,6 +62,8 @@ class Pipeline {
   };
   std::vector<SourceView> sources() const;
   std::vector<const Lane*> lanes() const;
+  // kStopped for an unknown name.
+  ComponentState source_state(const std::string& name) const;
 
  private:
   const Clock& clock_;

@@ -25,6 +25,7 @@
 
 namespace uc::pipeline {
 
+// Order matches telemetry::kSourceStates (uc_source_state).
 enum class ComponentState { kStopped, kConnecting, kConnected, kDegraded, kFailed };
 const char* component_state_name(ComponentState s);
 

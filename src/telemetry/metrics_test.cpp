@@ -214,8 +214,8 @@ TEST(StandardMetrics, RegistersTheConnectorFamilies) {
   m.records_dropped->with({"lake", "drop_oldest"}).inc(3);
   m.queue_capacity->with({"lake"}).set(10000);
   m.queue_size->set_callback({"lake"}, [] { return 12.0; });
-  m.set_source_state("plc1", SourceState::kReconnecting);
-  m.set_source_state("plc1", SourceState::kRunning);
+  m.set_source_state("plc1", SourceState::kDegraded);
+  m.set_source_state("plc1", SourceState::kConnected);
   m.set_circuit_state("lake", CircuitState::kOpen);
 
   const auto j = reg.to_json();
@@ -229,8 +229,8 @@ TEST(StandardMetrics, RegistersTheConnectorFamilies) {
   EXPECT_EQ(j["uc_records_dropped_total"]["values"][0]["labels"],
             (nlohmann::json{{"target", "lake"}, {"reason", "drop_oldest"}}));
   const std::string text = reg.render_prometheus();
-  EXPECT_NE(text.find("uc_source_state{source=\"plc1\",state=\"running\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("uc_source_state{source=\"plc1\",state=\"reconnecting\"} 0\n"), std::string::npos);
+  EXPECT_NE(text.find("uc_source_state{source=\"plc1\",state=\"connected\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("uc_source_state{source=\"plc1\",state=\"degraded\"} 0\n"), std::string::npos);
   EXPECT_NE(text.find("uc_queue_size{target=\"lake\"} 12\n"), std::string::npos);
   EXPECT_NE(text.find("uc_circuit_breaker_state{target=\"lake\"} 2\n"), std::string::npos);
   // Idempotent: a second registration hands back the same families.

@@ -20,8 +20,9 @@
 
 namespace uc::telemetry {
 
-enum class SourceState { kStopped, kStarting, kRunning, kReconnecting, kFailed };
-inline constexpr std::array<std::string_view, 5> kSourceStates = {"stopped", "starting", "running", "reconnecting",
+// The states of SPEC §4, in the order of pipeline::ComponentState.
+enum class SourceState { kStopped, kConnecting, kConnected, kDegraded, kFailed };
+inline constexpr std::array<std::string_view, 5> kSourceStates = {"stopped", "connecting", "connected", "degraded",
                                                                   "failed"};  // indexed by SourceState
 
 enum class CircuitState { kClosed = 0, kHalfOpen = 1, kOpen = 2 };

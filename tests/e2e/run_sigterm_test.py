@@ -74,6 +74,11 @@ class RunUntilSigterm(unittest.TestCase):
                         if s.name == "uc_records_received_total"}
             self.assertGreaterEqual(received["press"], 2000)
             self.assertIn("uc_queue_capacity", families)
+            states = {(s.labels["source"], s.labels["state"]): s.value for s in families["uc_source_state"].samples}
+            self.assertEqual(states[("press", "connected")], 1)
+            self.assertEqual(states[("press", "failed")], 0)
+            dropped = [s for s in families["uc_records_dropped"].samples if s.name == "uc_records_dropped_total"]
+            self.assertTrue(dropped and all(s.value == 0 for s in dropped))
             code, _, _ = harness.http_get(port, "/health")
             self.assertEqual(code, 200)
         finally:
