@@ -66,13 +66,10 @@ std::size_t Lane::push(std::vector<Record>&& records, const AckRef& ack) {
 }
 
 void Lane::log_drop(const char* reason, std::size_t n) {
-  auto now = std::chrono::steady_clock::now();
-  std::lock_guard lock(mu_);
-  if (now - last_drop_log_ < std::chrono::seconds(10)) return;
-  last_drop_log_ = now;
-  spdlog::warn("target={} queue full ({} records): dropping {} records by policy drop_{} (counted in "
-               "uc_records_dropped_total)",
-               options_.target, queue_.capacity(), n, reason);
+  log_limit_.log(*spdlog::default_logger(), spdlog::level::warn, reason,
+                 "target={} queue full ({} records): dropped {} records by policy drop_{} (counted in "
+                 "uc_records_dropped_total)",
+                 options_.target, queue_.capacity(), n, reason);
 }
 
 std::string Lane::last_error() const {
@@ -138,8 +135,9 @@ void Lane::deliver(std::vector<Record>& batch, std::vector<AckSpan>& acks) {
       return;
     }
     state_ = ComponentState::kDegraded;
-    spdlog::warn("target={} write failed, retrying in {} ms: {}", options_.target, backoff.count(),
-                 r.status.to_string());
+    log_limit_.log(*spdlog::default_logger(), spdlog::level::warn, "retry",
+                   "target={} write failed, retrying with backoff (now {} ms): {}", options_.target, backoff.count(),
+                   r.status.to_string());
     // Full jitter in [backoff/2, backoff].
     std::uniform_int_distribution<std::int64_t> jitter(backoff.count() / 2, backoff.count());
     if (!wait_backoff(std::chrono::milliseconds(jitter(rng_)))) {
@@ -170,8 +168,9 @@ std::size_t Lane::resolve_rejected(const std::vector<AckSpan>& acks, const std::
   }
   counters_.rejected += n_rejected;
   if (!rejected.empty()) {
-    spdlog::error("target={} sink rejected {} of {} records (first: {})", options_.target, n_rejected, batch_size,
-                  rejected.front().reason);
+    log_limit_.log(*spdlog::default_logger(), spdlog::level::err, "rejected",
+                   "target={} sink rejected {} of {} records (first: {})", options_.target, n_rejected, batch_size,
+                   rejected.front().reason);
   }
   return n_rejected;
 }

@@ -19,6 +19,7 @@
 
 #include "pipeline/queue.h"
 #include "pipeline/sink.h"
+#include "telemetry/log.h"
 
 namespace uc::pipeline {
 
@@ -86,13 +87,14 @@ class Lane {
   std::atomic<ComponentState> state_{ComponentState::kStopped};
   std::thread worker_;
   std::mt19937_64 rng_{std::random_device{}()};  // backoff jitter; worker thread only
+  // Quiet when a target is down for long: one line per kind of trouble per 30 s.
+  telemetry::RateLimitedLog log_limit_{SystemClock::instance(), 1, std::chrono::seconds(30)};
 
   mutable std::mutex mu_;  // guards the fields below
   std::condition_variable stop_cv_;
   bool stopping_ = false;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   std::string last_error_;
-  std::chrono::steady_clock::time_point last_drop_log_{};
 };
 
 }  // namespace uc::pipeline
