@@ -8,10 +8,11 @@ DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   # libraries
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
-  libasio-dev libprotobuf-dev protobuf-compiler libpcre2-dev libssl-dev
+  libasio-dev libprotobuf-dev protobuf-compiler libpcre2-dev libssl-dev libmodbus-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-prometheus-client
+  python3-pymodbus python3-serial mbpoll socat
   procps curl
 )
 

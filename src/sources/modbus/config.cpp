@@ -102,7 +102,7 @@ void check_endpoint(const Reader& node, Options& out) {
   }
 }
 
-bool is_bit_table(Table t) { return t == Table::kCoil || t == Table::kDiscrete; }
+using protocols::modbus::is_bit_table;
 
 // One register's claim on the address space, for the overlap check.
 struct Claim {
@@ -114,48 +114,6 @@ struct Claim {
 };
 
 }  // namespace
-
-const char* to_string(Table t) {
-  switch (t) {
-    case Table::kCoil: return "coil";
-    case Table::kDiscrete: return "discrete";
-    case Table::kHolding: return "holding";
-    case Table::kInput: return "input";
-  }
-  return "?";
-}
-
-const char* to_string(DataType t) {
-  switch (t) {
-    case DataType::kBool: return "bool";
-    case DataType::kInt16: return "int16";
-    case DataType::kUint16: return "uint16";
-    case DataType::kInt32: return "int32";
-    case DataType::kUint32: return "uint32";
-    case DataType::kInt64: return "int64";
-    case DataType::kUint64: return "uint64";
-    case DataType::kFloat32: return "float32";
-    case DataType::kFloat64: return "float64";
-    case DataType::kString: return "string";
-  }
-  return "?";
-}
-
-int register_width(DataType type, int length) {
-  switch (type) {
-    case DataType::kBool:
-    case DataType::kInt16:
-    case DataType::kUint16: return 1;
-    case DataType::kInt32:
-    case DataType::kUint32:
-    case DataType::kFloat32: return 2;
-    case DataType::kInt64:
-    case DataType::kUint64:
-    case DataType::kFloat64: return 4;
-    case DataType::kString: return std::max(1, (length + 1) / 2);
-  }
-  return 1;
-}
 
 std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, config::Errors& errors) {
   node.check_keys(config::with_common_source_keys(

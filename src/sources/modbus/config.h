@@ -10,21 +10,18 @@
 
 #include "config/config.h"
 #include "config/reader.h"
+#include "protocols/modbus/types.h"
 
 namespace uc::sources::modbus {
 
 enum class Transport : std::uint8_t { kTcp, kRtu };
-enum class Table : std::uint8_t { kCoil, kDiscrete, kHolding, kInput };
-enum class DataType : std::uint8_t {
-  kBool, kInt16, kUint16, kInt32, kUint32, kInt64, kUint64, kFloat32, kFloat64, kString
-};
-// Order of the bytes of a 32-bit value as sent, A being the most significant;
-// 64-bit values extend the same pattern over four registers.
-enum class ByteOrder : std::uint8_t { kABCD, kCDAB, kBADC, kDCBA };
 enum class Parity : std::uint8_t { kNone, kEven, kOdd };
-
-const char* to_string(Table t);
-const char* to_string(DataType t);
+// Tables, types and orders are the wire's vocabulary (protocols/modbus/types.h).
+using protocols::modbus::ByteOrder;
+using protocols::modbus::DataType;
+using protocols::modbus::register_width;
+using protocols::modbus::Table;
+using protocols::modbus::to_string;
 
 struct Register {
   std::string name;  // unique within the source
@@ -40,9 +37,6 @@ struct Register {
   std::optional<int> unit_id;  // nullopt: every unit id of the source
   config::Location location;
 };
-
-// Number of addresses (registers, or bits for coil/discrete) a value occupies.
-int register_width(DataType type, int length);
 
 struct Options : config::SourceOptions {
   Transport transport = Transport::kTcp;
