@@ -241,4 +241,176 @@ void append_record_proto(std::string& out, const Record& r) {
   }
 }
 
+namespace {
+
+class WireReader {
+ public:
+  explicit WireReader(std::string_view data) : p_(data.data()), end_(data.data() + data.size()) {}
+  bool done() const { return p_ == end_; }
+
+  bool varint(std::uint64_t* v) {
+    std::uint64_t result = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+      if (p_ == end_) return false;
+      auto b = static_cast<std::uint8_t>(*p_++);
+      if (shift == 63 && b > 1) return false;  // more than 64 bits
+      result |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+      if ((b & 0x80) == 0) {
+        *v = result;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool fixed64(std::uint64_t* v) {
+    if (end_ - p_ < 8) return false;
+    std::memcpy(v, p_, 8);
+    p_ += 8;
+    return true;
+  }
+  bool bytes(std::string_view* out) {
+    std::uint64_t n = 0;
+    if (!varint(&n) || n > static_cast<std::uint64_t>(end_ - p_)) return false;
+    *out = std::string_view(p_, static_cast<std::size_t>(n));
+    p_ += n;
+    return true;
+  }
+  bool skip(int wire_type) {
+    std::uint64_t v = 0;
+    std::string_view s;
+    switch (wire_type) {
+      case 0: return varint(&v);
+      case 1: return fixed64(&v);
+      case 2: return bytes(&s);
+      case 5:
+        if (end_ - p_ < 4) return false;
+        p_ += 4;
+        return true;
+      default: return false;  // groups (3, 4) and invalid types
+    }
+  }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+bool parse_value_kind(std::string_view s, ValueKind* out) {
+  for (int k = 0; k <= static_cast<int>(ValueKind::kArray); ++k) {
+    if (s == value_kind_name(static_cast<ValueKind>(k))) {
+      *out = static_cast<ValueKind>(k);
+      return true;
+    }
+  }
+  return false;
+}
+
+bool parse_quality(std::string_view s, Quality* out) {
+  for (Quality q : {Quality::kGood, Quality::kUncertain, Quality::kBad}) {
+    if (s == quality_name(q)) {
+      *out = q;
+      return true;
+    }
+  }
+  return false;
+}
+
+Status corrupt(const char* what) { return {StatusCode::kDataLoss, std::string("malformed record: ") + what}; }
+
+}  // namespace
+
+Status RecordDecoder::decode(std::string_view wire, Record& out) {
+  out = Record{};
+  TagInfo tag;
+  WireReader r(wire);
+  while (!r.done()) {
+    std::uint64_t key = 0;
+    if (!r.varint(&key)) return corrupt("truncated field key");
+    const int field = static_cast<int>(key >> 3);
+    const int wire_type = static_cast<int>(key & 7);
+    std::uint64_t v = 0;
+    std::string_view s;
+    auto want = [&](int type) { return wire_type == type; };
+    if (field >= 3 && field <= 14 && field != 14 && want(2)) {
+      if (!r.bytes(&s)) return corrupt("truncated string");
+      std::string* dst[] = {&tag.source_name, &tag.protocol, &tag.endpoint, &tag.tag_path, &tag.tag_name,
+                            &tag.address,     &tag.site,     &tag.area,     &tag.line,     &tag.equipment,
+                            &tag.signal_type};
+      dst[field - 3]->assign(s);
+      continue;
+    }
+    switch (field) {
+      case 1:
+      case 2:
+      case 19:
+        if (!want(0) || !r.varint(&v)) return corrupt("bad integer field");
+        (field == 1 ? out.event_time : field == 2 ? out.ingest_time : out.status_code) =
+            static_cast<std::int64_t>(v);
+        break;
+      case 14:
+        if (!want(2) || !r.bytes(&s)) return corrupt("bad value_type");
+        if (!parse_value_kind(s, &out.value_type)) return corrupt("unknown value_type");
+        break;
+      case 15: {
+        if (!want(1) || !r.fixed64(&v)) return corrupt("bad value_num");
+        double d = 0;
+        std::memcpy(&d, &v, 8);
+        out.value_num = d;
+        break;
+      }
+      case 16:
+        if (!want(2) || !r.bytes(&s)) return corrupt("bad value_str");
+        out.value_str.assign(s);
+        break;
+      case 17:
+        if (!want(0) || !r.varint(&v)) return corrupt("bad value_bool");
+        out.value_bool = v != 0;
+        break;
+      case 18:
+        if (!want(2) || !r.bytes(&s)) return corrupt("bad quality");
+        if (!parse_quality(s, &out.quality)) return corrupt("unknown quality");
+        break;
+      case 20:
+        if (!want(2) || !r.bytes(&s)) return corrupt("bad unit");
+        tag.unit.assign(s);
+        break;
+      case 21: {
+        if (!want(2) || !r.bytes(&s)) return corrupt("bad metadata entry");
+        WireReader e(s);
+        std::string_view k, val;
+        while (!e.done()) {
+          std::uint64_t ek = 0;
+          if (!e.varint(&ek)) return corrupt("bad metadata entry");
+          if ((ek >> 3) == 1 && (ek & 7) == 2) {
+            if (!e.bytes(&k)) return corrupt("bad metadata key");
+          } else if ((ek >> 3) == 2 && (ek & 7) == 2) {
+            if (!e.bytes(&val)) return corrupt("bad metadata value");
+          } else if (!e.skip(static_cast<int>(ek & 7))) {
+            return corrupt("bad metadata entry");
+          }
+        }
+        out.metadata.emplace_back(std::string(k), std::string(val));
+        break;
+      }
+      default:
+        if (field == 0 || !r.skip(wire_type)) return corrupt("bad field");
+    }
+  }
+  // Intern the tag part: one TagInfo per distinct set of tag strings.
+  std::string id;
+  for (const std::string* f : {&tag.source_name, &tag.protocol, &tag.endpoint, &tag.tag_path, &tag.tag_name,
+                               &tag.address, &tag.site, &tag.area, &tag.line, &tag.equipment, &tag.signal_type,
+                               &tag.unit}) {
+    id += *f;
+    id += '\0';
+  }
+  auto it = tags_.find(id);
+  if (it == tags_.end()) {
+    if (tags_.size() >= max_cached_) tags_.clear();
+    it = tags_.emplace(std::move(id), std::make_shared<const TagInfo>(std::move(tag))).first;
+  }
+  out.tag = it->second;
+  return Status::ok();
+}
+
 }  // namespace uc

@@ -2,9 +2,13 @@
 // protobuf wire format of proto/record.proto (Zerobus PROTO mode). Pure functions.
 #pragma once
 
+#include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "core/record.h"
+#include "core/status.h"
 
 namespace uc {
 
@@ -14,6 +18,20 @@ void append_record_json(std::string& out, const Record& r);
 
 // Appends the protobuf encoding of unified_connector.v1.OtRecord.
 void append_record_proto(std::string& out, const Record& r);
+
+// Decodes the protobuf encoding of OtRecord (what append_record_proto writes, or any
+// valid encoding of the message) back into a Record. Untrusted input: every length is
+// checked, unknown fields are skipped, groups and truncation are errors. Records of
+// one tag share one interned TagInfo; all metadata entries land in Record::metadata.
+class RecordDecoder {
+ public:
+  explicit RecordDecoder(std::size_t max_cached_tags = 100'000) : max_cached_(max_cached_tags) {}
+  Status decode(std::string_view wire, Record& out);
+
+ private:
+  std::size_t max_cached_;
+  std::unordered_map<std::string, std::shared_ptr<const TagInfo>> tags_;
+};
 
 // Appends a JSON string literal (quotes included) with escaping and UTF-8 repair.
 void append_json_string(std::string& out, std::string_view s);
