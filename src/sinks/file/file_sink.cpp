@@ -10,6 +10,8 @@
 #include <ctime>
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
+
 #include "core/record_codec.h"
 
 namespace uc::sinks::file {
@@ -38,14 +40,18 @@ FileSink::FileSink(Options options, const Clock& clock) : options_(std::move(opt
 FileSink::~FileSink() { close_file(); }
 
 Status FileSink::start() {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) return {StatusCode::kPermissionDenied, "cannot create " + dir_ + ": " + ec.message()};
-  return open_new_file();
+  // A directory that cannot be made now (unmounted disk, wrong permissions) is not fatal:
+  // write() keeps answering "retry" until it can, so records wait in the buffer.
+  Status s = open_new_file();
+  if (!s.is_ok()) spdlog::warn("file sink: {} (will retry)", s.message());
+  return Status::ok();
 }
 
 Status FileSink::open_new_file() {
   close_file();
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return {StatusCode::kUnavailable, "cannot create " + dir_ + ": " + ec.message()};
   std::time_t now = static_cast<std::time_t>(clock_.now_us() / 1'000'000);
   std::tm tm{};
   gmtime_r(&now, &tm);

@@ -38,7 +38,7 @@ class FileSinkTest : public ::testing::Test {
   }
 
   // All lines of all files of the target, files in name order.
-  std::vector<nlohmann::json> read_all(const std::string& target) {
+  std::vector<nlohmann::json> read_all(const std::string& target) {  // target may be "sub/target"
     std::vector<fs::path> files;
     for (const auto& e : fs::directory_iterator(dir_ / target)) files.push_back(e.path());
     std::sort(files.begin(), files.end());
@@ -116,13 +116,19 @@ TEST_F(FileSinkTest, HostileTargetNameStaysInsideDirectory) {
   EXPECT_TRUE(fs::exists(dir_ / ".._.._etc_x"));
 }
 
-TEST_F(FileSinkTest, UnusableDirectoryIsAClearError) {
+TEST_F(FileSinkTest, UnusableDirectoryAnswersRetryUntilItIsFixed) {
   fs::create_directories(dir_);
-  std::ofstream(dir_ / "plainfile") << "x";
+  std::ofstream(dir_ / "plainfile") << "x";  // a file where the directory should be
   FileSink sink({(dir_ / "plainfile").string(), "t", 0, std::chrono::seconds(0), false}, clock_);
-  Status s = sink.start();
-  EXPECT_FALSE(s.is_ok());
-  EXPECT_NE(s.message().find("cannot create"), std::string::npos) << s.to_string();
+  ASSERT_TRUE(sink.start().is_ok());  // not fatal: the sink is "down"
+  auto r = sink.write(records(2));
+  EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status.message().find("cannot create"), std::string::npos) << r.status.to_string();
+  EXPECT_TRUE(r.status.is_retryable());
+  fs::remove(dir_ / "plainfile");  // the disk comes back
+  ASSERT_TRUE(sink.write(records(2)).status.is_ok());
+  sink.stop();
+  EXPECT_EQ(read_all("plainfile/t").size(), 2u);
 }
 
 }  // namespace
