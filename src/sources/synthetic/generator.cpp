@@ -52,8 +52,9 @@ std::vector<TagSpec> Options::effective_tags() const {
   return out;
 }
 
-SignalGenerator::SignalGenerator(std::vector<TagSpec> tags, std::uint32_t interval_ms, std::uint64_t seed)
-    : tags_(std::move(tags)), interval_ms_(interval_ms), rng_(seed) {
+SignalGenerator::SignalGenerator(std::vector<TagSpec> tags, std::uint32_t interval_ms, std::uint64_t seed,
+                                 std::string run_id)
+    : tags_(std::move(tags)), interval_ms_(interval_ms), rng_(seed), run_id_(std::move(run_id)) {
   metas_.reserve(tags_.size());
   walk_.reserve(tags_.size());
   for (const auto& t : tags_) {
@@ -120,6 +121,7 @@ void SignalGenerator::tick(TimestampUs now, SampleBatch& out) {
       s.status.text = "simulated communication error";
     }
     s.metadata.emplace_back("seq", seq_text);
+    if (!run_id_.empty()) s.metadata.emplace_back("run", run_id_);
     out.push_back(std::move(s));
   }
   ++tick_;

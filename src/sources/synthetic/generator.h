@@ -12,10 +12,12 @@ namespace uc::sources::synthetic {
 
 class SignalGenerator {
  public:
-  SignalGenerator(std::vector<TagSpec> tags, std::uint32_t interval_ms, std::uint64_t seed);
+  // run_id (may be empty) tells runs of the generator apart: seq restarts at 0 in each.
+  SignalGenerator(std::vector<TagSpec> tags, std::uint32_t interval_ms, std::uint64_t seed, std::string run_id = {});
 
   // Appends one sample per tag for tick k (k increases by one per call; the first call
-  // is tick 0). Each sample carries metadata seq=k so consumers can prove completeness.
+  // is tick 0). Each sample carries metadata seq=k (and run=<run_id> when set) so
+  // consumers can prove completeness.
   void tick(TimestampUs now, SampleBatch& out);
 
   std::uint64_t next_tick() const { return tick_; }
@@ -30,6 +32,7 @@ class SignalGenerator {
   std::uint32_t interval_ms_;
   std::uint64_t tick_ = 0;
   std::mt19937_64 rng_;
+  std::string run_id_;
 };
 
 }  // namespace uc::sources::synthetic

@@ -73,6 +73,18 @@ TEST(Generator, ValuesStayWithinConfiguredRangeAndAreDeterministic) {
   }
 }
 
+TEST(Generator, RunIdTravelsWithEverySample) {
+  Options o;
+  o.tag_count = 3;
+  SignalGenerator g(o.effective_tags(), 1000, 1, "abc123");
+  SampleBatch b;
+  g.tick(0, b);
+  for (const auto& s : b) {
+    ASSERT_EQ(s.metadata.size(), 2u);
+    EXPECT_EQ(s.metadata[1], (std::pair<std::string, std::string>{"run", "abc123"}));
+  }
+}
+
 TEST(Generator, BadEveryMarksCommunicationErrors) {
   std::vector<TagSpec> tags(1);
   tags[0].name = "flaky";

@@ -1,6 +1,8 @@
 #include "sources/synthetic/synthetic_source.h"
 
 #include <chrono>
+#include <cstdio>
+#include <random>
 
 namespace uc::sources::synthetic {
 
@@ -26,7 +28,12 @@ void SyntheticSource::stop() {
 }
 
 void SyntheticSource::run(pipeline::Emitter& emitter) {
-  SignalGenerator gen(options_.effective_tags(), options_.interval_ms, options_.seed);
+  // A new run id per start: seq restarts at 0, and (run, seq) stays unique per tag.
+  char run_id[17];
+  std::snprintf(run_id, sizeof run_id, "%016llx",
+                static_cast<unsigned long long>(std::random_device{}()) << 32 ^
+                    static_cast<unsigned long long>(emitter.clock().now_us()));
+  SignalGenerator gen(options_.effective_tags(), options_.interval_ms, options_.seed, run_id);
   emitter.report_state(pipeline::ComponentState::kConnected, "");
   const auto interval = std::chrono::milliseconds(options_.interval_ms);
   auto next = std::chrono::steady_clock::now();
