@@ -12,7 +12,7 @@ DEB_PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-prometheus-client
-  python3-pymodbus python3-serial mbpoll socat
+  python3-pymodbus python3-serial python3-serial-asyncio mbpoll socat
   procps curl
 )
 

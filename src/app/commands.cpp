@@ -10,6 +10,7 @@
 
 #include "app/components.h"
 #include "app/connector.h"
+#include "app/simulate_command.h"
 #include "config/loader.h"
 #include "record.pb.h"
 #include "record_proto_text.h"
@@ -65,6 +66,11 @@ int cmd_run(const std::string& config_path) {
   auto cfg = load(config_path);
   if (!cfg) return kExitUsage;
   telemetry::init_logging(config::to_string(cfg->connector.log_level));
+  auto simulators = start_simulators(*cfg, "127.0.0.1");  // simulator: section, in-process; stops last
+  if (!simulators.is_ok()) {
+    spdlog::error("cannot start the simulator: {}", simulators.status().to_string());
+    return kExitFailure;
+  }
   auto connector = Connector::build(*cfg, {});
   if (!connector.is_ok()) {
     spdlog::error("cannot build the connector: {}", connector.status().to_string());

@@ -1,6 +1,7 @@
 #include "app/components.h"
 
 #include "sources/modbus/config.h"
+#include "sources/modbus/modbus_source.h"
 #include "sources/mqtt/config.h"
 #include "sources/opcua/config.h"
 #include "sources/synthetic/config.h"
@@ -22,6 +23,11 @@ Result<std::unique_ptr<pipeline::Source>> build_source(const config::SourceConfi
     return std::unique_ptr<pipeline::Source>(
         std::make_unique<sources::synthetic::SyntheticSource>(source.name, opts->options));
   }
+  if (source.protocol == "modbus") {
+    const auto* opts = dynamic_cast<const sources::modbus::Options*>(source.options.get());
+    if (opts == nullptr) return internal_error("source " + source.name + ": modbus options missing");
+    return std::unique_ptr<pipeline::Source>(std::make_unique<sources::modbus::ModbusSource>(source.name, *opts));
+  }
   return Status(StatusCode::kUnimplemented,
                 "source " + source.name + ": protocol " + source.protocol + " is not available yet in this build");
 }
@@ -29,12 +35,17 @@ Result<std::unique_ptr<pipeline::Source>> build_source(const config::SourceConfi
 std::vector<std::string> unavailable_features(const config::Config& cfg) {
   std::vector<std::string> out;
   for (const auto& s : cfg.sources) {
-    if (s.enabled && s.protocol != "synthetic") {
+    if (s.enabled && s.protocol != "synthetic" && s.protocol != "modbus") {
       out.push_back("source " + s.name + " (protocol " + s.protocol + "): not started");
     }
   }
   if (cfg.zerobus.enabled) out.push_back("Zerobus sink (zerobus.enabled): records go to the file/stdout sinks only");
-  if (cfg.simulator.enabled) out.push_back("simulator (simulator.enabled): not started");
+  if (cfg.simulator.enabled && cfg.simulator.opcua.enabled) {
+    out.push_back("OPC UA simulator (simulator.opcua.enabled): not started");
+  }
+  if (cfg.simulator.enabled && cfg.simulator.mqtt.enabled) {
+    out.push_back("MQTT simulator (simulator.mqtt.enabled): not started");
+  }
   if (cfg.backpressure.disk_spool.enabled) {
     out.push_back("disk spool (backpressure.disk_spool.enabled): records are buffered in memory only");
   }

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "app/simulate_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Unified OT/IoT Connector: OPC UA, MQTT/Sparkplug B and Modbus into Databricks", "unified-connector"};
@@ -26,6 +27,9 @@ int main(int argc, char** argv) {
   read->add_option("-s,--source", source_name, "source name")->required();
   read->add_option("-n,--batches", read_count, "how many batches to read (default 1)")->check(CLI::Range(1, 1000000));
   read->add_option("-t,--timeout-ms", read_timeout_ms, "give up after this long")->check(CLI::Range(1, 3600000));
+  bool read_all_orders = false;
+  read->add_flag("--all-orders", read_all_orders,
+                 "Modbus: print each numeric tag decoded in ABCD, CDAB, BADC and DCBA side by side");
 
   bool sql = false;
   bool proto = false;
@@ -34,6 +38,11 @@ int main(int argc, char** argv) {
   auto* sql_flag = schema->add_flag("--sql", sql, "CREATE TABLE statement");
   schema->add_flag("--proto", proto, "protobuf schema")->excludes(sql_flag);
   schema->add_option("--table", table, "table name for --sql (catalog.schema.table)");
+
+  std::string simulate_host = "127.0.0.1";
+  auto* simulate = app.add_subcommand("simulate", "Serve simulated plant data (the simulator: section; Modbus TCP)");
+  simulate->add_option("-c,--config", config_path, "configuration file")->required();
+  simulate->add_option("--host", simulate_host, "IPv4 address to listen on (default 127.0.0.1)");
 
   app.add_subcommand("version", "Version and build information");
 
@@ -58,6 +67,8 @@ int main(int argc, char** argv) {
 
   if (*run) return uc::app::cmd_run(config_path);
   if (*validate) return uc::app::cmd_validate(config_path);
+  if (*read && read_all_orders) return uc::app::cmd_read_all_orders(config_path, source_name);
+  if (*simulate) return uc::app::cmd_simulate(config_path, simulate_host);
   if (*read) return uc::app::cmd_read(config_path, source_name, read_count, read_timeout_ms);
   if (*schema) return uc::app::cmd_schema(proto, table);
   return uc::app::cmd_version();

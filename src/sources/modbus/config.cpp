@@ -117,7 +117,8 @@ struct Claim {
 
 std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, config::Errors& errors) {
   node.check_keys(config::with_common_source_keys(
-      {"unit_id", "unit_ids", "poll_interval_ms", "byte_order", "zero_based", "timeout_ms", "registers"}));
+      {"unit_id", "unit_ids", "poll_interval_ms", "byte_order", "zero_based", "timeout_ms", "max_gap",
+       "max_registers_per_request", "max_bits_per_request", "backoff_initial_ms", "backoff_max_ms", "registers"}));
   auto out = std::make_shared<Options>();
   check_endpoint(node, *out);
 
@@ -139,6 +140,18 @@ std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, c
   out->byte_order = node.get_enum<ByteOrder>("byte_order", byte_orders(), ByteOrder::kABCD);
   out->zero_based = node.get_bool("zero_based", true);
   out->timeout_ms = static_cast<int>(node.get_int_or("timeout_ms", 1000, 1, 60000));
+  out->max_gap = static_cast<int>(node.get_int_or("max_gap", 10, 0, 2000));
+  out->max_registers_per_request = static_cast<int>(
+      node.get_int_or("max_registers_per_request", protocols::modbus::kMaxReadRegisters, 1,
+                      protocols::modbus::kMaxReadRegisters));
+  out->max_bits_per_request = static_cast<int>(
+      node.get_int_or("max_bits_per_request", protocols::modbus::kMaxReadBits, 1, protocols::modbus::kMaxReadBits));
+  out->backoff_initial_ms = static_cast<int>(node.get_int_or("backoff_initial_ms", 500, 1, 3600000));
+  out->backoff_max_ms = static_cast<int>(node.get_int_or("backoff_max_ms", 30000, 1, 3600000));
+  if (out->backoff_max_ms < out->backoff_initial_ms) {
+    node.error_at("backoff_max_ms", "must not be less than backoff_initial_ms (" +
+                                        std::to_string(out->backoff_initial_ms) + ")");
+  }
 
   const int min_address = out->zero_based ? 0 : 1;
   const int max_address = out->zero_based ? 65535 : 65536;
@@ -149,7 +162,8 @@ std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, c
       item.error("expected a map, got " + item.describe());
       continue;
     }
-    item.check_keys({"name", "table", "address", "type", "length", "byte_order", "scale", "offset", "unit", "unit_id"});
+    item.check_keys({"name", "table", "address", "type", "length", "byte_order", "scale", "offset", "unit", "unit_id",
+                    "poll_interval_ms"});
     Register r;
     r.location = item.location();
     bool ok = true;
@@ -217,7 +231,15 @@ std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, c
     r.offset = item.get_double("offset", 0.0);
     r.unit = item.get_string("unit", "");
     if (auto id = item.get_int("unit_id", 0, kMaxUnitId)) r.unit_id = static_cast<int>(*id);
+    r.poll_interval_ms = static_cast<int>(item.get_int_or("poll_interval_ms", out->poll_interval_ms, 10, 86400000));
     if (!ok) continue;
+    const int width = register_width(r.type, r.length);
+    const int per_request = is_bit_table(r.table) ? out->max_bits_per_request : out->max_registers_per_request;
+    if (width > per_request) {
+      item.error("register " + quote(r.name) + " spans " + std::to_string(width) +
+                 " registers, more than max_registers_per_request (" + std::to_string(per_request) + ")");
+      continue;
+    }
     const int last = r.configured_address + register_width(r.type, r.length) - 1;
     if (last > max_address) {
       item.error("register " + quote(r.name) + " ends at address " + std::to_string(last) +

@@ -35,6 +35,7 @@ struct Register {
   double offset = 0.0;
   std::string unit;
   std::optional<int> unit_id;  // nullopt: every unit id of the source
+  int poll_interval_ms = 0;    // the source's poll_interval_ms unless set (a tag group)
   config::Location location;
 };
 
@@ -51,7 +52,12 @@ struct Options : config::SourceOptions {
   int poll_interval_ms = 1000;
   ByteOrder byte_order = ByteOrder::kABCD;
   bool zero_based = true;
-  int timeout_ms = 1000;
+  int timeout_ms = 1000;         // response timeout of one request
+  int max_gap = 10;              // unused addresses a coalesced read may bridge
+  int max_registers_per_request = 125;
+  int max_bits_per_request = 2000;
+  int backoff_initial_ms = 500;  // first retry after a failure; doubles up to backoff_max_ms, ±20 % jitter
+  int backoff_max_ms = 30000;
   std::vector<Register> registers;
 };
 

@@ -1,0 +1,108 @@
+#include "app/simulate_command.h"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/components.h"
+#include "config/loader.h"
+#include "simulator/modbus/modbus_server.h"
+#include "sources/modbus/all_orders.h"
+#include "sources/modbus/libmodbus_wire.h"
+#include "telemetry/log.h"
+
+namespace uc::app {
+namespace {
+
+class RunningSimulators final : public Simulators {
+ public:
+  std::unique_ptr<simulator::modbus::ModbusServer> modbus;
+  ~RunningSimulators() override {
+    if (modbus) modbus->stop();
+  }
+};
+
+std::optional<config::Config> load_config(const std::string& path) {
+  config::Loader loader;
+  register_protocols(loader);
+  auto r = loader.load_file(path);
+  if (!r.ok()) {
+    for (const auto& e : r.errors) std::cerr << e.to_string() << '\n';
+    std::cerr << r.errors.size() << (r.errors.size() == 1 ? " error" : " errors") << " in " << path << '\n';
+    return std::nullopt;
+  }
+  return std::move(r.config);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Simulators>> start_simulators(const config::Config& cfg, const std::string& host) {
+  auto out = std::make_unique<RunningSimulators>();
+  const auto& sim = cfg.simulator;
+  if (sim.modbus.enabled) {
+    simulator::modbus::ServerOptions o;
+    o.host = host;
+    o.port = sim.modbus.port;
+    auto server = std::make_unique<simulator::modbus::ModbusServer>(o);
+    if (Status s = server->start(); !s.is_ok()) return s;
+    spdlog::info("simulator: Modbus TCP on {}:{} (register map: docs/simulator-modbus.md)", host, server->port());
+    out->modbus = std::move(server);
+  }
+  if (sim.opcua.enabled) spdlog::warn("simulator: the OPC UA part is not available yet in this build");
+  if (sim.mqtt.enabled) spdlog::warn("simulator: the MQTT part is not available yet in this build");
+  return std::unique_ptr<Simulators>(std::move(out));
+}
+
+int cmd_simulate(const std::string& config_path, const std::string& host) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  auto cfg = load_config(config_path);
+  if (!cfg) return kExitUsage;
+  telemetry::init_logging(config::to_string(cfg->connector.log_level));
+  if (!cfg->simulator.modbus.enabled) {
+    std::cerr << config_path << ": nothing to simulate: simulator.modbus.enabled is false (the OPC UA and MQTT "
+              << "parts are not available yet in this build)\n";
+    return kExitUsage;
+  }
+  auto sims = start_simulators(*cfg, host);
+  if (!sims.is_ok()) {
+    spdlog::error("cannot start the simulator: {}", sims.status().to_string());
+    return kExitFailure;
+  }
+  int sig = 0;
+  sigwait(&set, &sig);
+  spdlog::info("received {}: stopping the simulator", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  sims->reset();
+  return kExitOk;
+}
+
+int cmd_read_all_orders(const std::string& config_path, const std::string& source) {
+  auto cfg = load_config(config_path);
+  if (!cfg) return kExitUsage;
+  telemetry::init_logging("warn");
+  const auto* sc = cfg->find_source(source);
+  if (sc == nullptr) {
+    std::cerr << "no source named \"" << source << "\" in " << config_path << '\n';
+    return kExitUsage;
+  }
+  const auto* opts = dynamic_cast<const sources::modbus::Options*>(sc->options.get());
+  if (sc->protocol != "modbus" || opts == nullptr) {
+    std::cerr << "--all-orders applies to modbus sources; " << source << " is protocol " << sc->protocol << '\n';
+    return kExitUsage;
+  }
+  sources::modbus::LibmodbusWire wire(*opts);
+  auto rows = sources::modbus::read_all_orders(*opts, wire);
+  if (!rows.is_ok()) {
+    std::cerr << "source " << source << ": " << rows.status().message() << '\n';
+    return kExitFailure;
+  }
+  std::cout << sources::modbus::format_all_orders(*rows);
+  return kExitOk;
+}
+
+}  // namespace uc::app

@@ -1,0 +1,116 @@
+#include "sources/modbus/libmodbus_wire.h"
+
+#include <modbus/modbus.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace uc::sources::modbus {
+namespace {
+
+void set_timeout(modbus_t* ctx, int timeout_ms) {
+  const auto sec = static_cast<std::uint32_t>(timeout_ms / 1000);
+  const auto usec = static_cast<std::uint32_t>((timeout_ms % 1000) * 1000);
+  modbus_set_response_timeout(ctx, sec, usec);
+  modbus_set_byte_timeout(ctx, sec, usec);
+}
+
+char parity_char(Parity p) {
+  switch (p) {
+    case Parity::kNone: return 'N';
+    case Parity::kEven: return 'E';
+    case Parity::kOdd: return 'O';
+  }
+  return 'N';
+}
+
+}  // namespace
+
+std::string describe_endpoint(const Options& o) {
+  if (o.transport == Transport::kTcp) return o.host + ":" + std::to_string(o.port);
+  return o.device + " " + std::to_string(o.baud) + " " + std::to_string(o.data_bits) + parity_char(o.parity) +
+         std::to_string(o.stop_bits);
+}
+
+LibmodbusWire::LibmodbusWire(const Options& options) : options_(options) {}
+
+LibmodbusWire::~LibmodbusWire() {
+  close();
+  if (ctx_ != nullptr) modbus_free(ctx_);
+}
+
+Status LibmodbusWire::connect() {
+  close();
+  {
+    std::lock_guard lock(fd_mu_);
+    if (interrupted_) return {StatusCode::kCancelled, "stopping"};
+  }
+  if (ctx_ == nullptr) {
+    if (options_.transport == Transport::kTcp) {
+      ctx_ = modbus_new_tcp_pi(options_.host.c_str(), std::to_string(options_.port).c_str());
+    } else {
+      ctx_ = modbus_new_rtu(options_.device.c_str(), options_.baud, parity_char(options_.parity), options_.data_bits,
+                            options_.stop_bits);
+    }
+    if (ctx_ == nullptr) return unavailable(std::string("cannot create a libmodbus context: ") + std::strerror(errno));
+    set_timeout(ctx_, options_.timeout_ms);
+    modbus_set_error_recovery(ctx_, MODBUS_ERROR_RECOVERY_NONE);
+  }
+  if (modbus_connect(ctx_) == -1) {
+    return unavailable("connect to " + describe_endpoint(options_) + ": " + modbus_strerror(errno));
+  }
+  connected_ = true;
+  std::lock_guard lock(fd_mu_);
+  fd_ = modbus_get_socket(ctx_);
+  if (interrupted_ && fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
+  return Status::ok();
+}
+
+void LibmodbusWire::close() {
+  if (!connected_) return;
+  std::lock_guard lock(fd_mu_);
+  modbus_close(ctx_);
+  fd_ = -1;
+  connected_ = false;
+}
+
+void LibmodbusWire::flush() {
+  if (connected_) modbus_flush(ctx_);
+}
+
+void LibmodbusWire::interrupt() {
+  std::lock_guard lock(fd_mu_);
+  interrupted_ = true;
+  // Wakes a blocked select/recv on a socket; a serial port waits for its timeout.
+  if (fd_ >= 0 && options_.transport == Transport::kTcp) ::shutdown(fd_, SHUT_RDWR);
+}
+
+ReadOutcome LibmodbusWire::read(int unit, Table table, int start, int count, std::uint16_t* regs,
+                                     std::uint8_t* bits) {
+  if (!connected_) return {ReadOutcome::Kind::kConnection, 0, "not connected"};
+  modbus_set_slave(ctx_, unit);
+  int rc = -1;
+  errno = 0;
+  switch (table) {
+    case Table::kCoil: rc = modbus_read_bits(ctx_, start, count, bits); break;
+    case Table::kDiscrete: rc = modbus_read_input_bits(ctx_, start, count, bits); break;
+    case Table::kHolding: rc = modbus_read_registers(ctx_, start, count, regs); break;
+    case Table::kInput: rc = modbus_read_input_registers(ctx_, start, count, regs); break;
+  }
+  if (rc == count) return {};
+  const int err = errno;
+  if (rc >= 0) {
+    return {ReadOutcome::Kind::kProtocol, 0,
+            "short answer: " + std::to_string(rc) + " of " + std::to_string(count) + " values"};
+  }
+  const std::string text = modbus_strerror(err);
+  if (err > MODBUS_ENOBASE && err <= EMBXGTAR) return {ReadOutcome::Kind::kException, err - MODBUS_ENOBASE, text};
+  if (err == ETIMEDOUT) {
+    return {ReadOutcome::Kind::kTimeout, 0, "no answer within " + std::to_string(options_.timeout_ms) + " ms"};
+  }
+  if (err >= MODBUS_ENOBASE) return {ReadOutcome::Kind::kProtocol, 0, text};
+  return {ReadOutcome::Kind::kConnection, 0, text};
+}
+
+}  // namespace uc::sources::modbus
