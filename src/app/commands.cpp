@@ -115,6 +115,7 @@ int cmd_read(const std::string& config_path, const std::string& source, int batc
   ConnectorOptions o;
   o.start_api = false;
   o.file_sink = false;
+  o.use_spool = false;
   o.stdout_sink = true;
   o.only_sources = {source};
   auto connector = Connector::build(*cfg, o);

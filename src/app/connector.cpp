@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <filesystem>
 #include <set>
 
 #include "api/api_server.h"
+#include "buffer/spool.h"
 #include "app/components.h"
 #include "normalize/normalizer.h"
 #include "sinks/file/file_sink.h"
@@ -62,15 +64,49 @@ pipeline::DropPolicy drop_policy(config::DropPolicy p) {
   return pipeline::DropPolicy::kBlock;
 }
 
-pipeline::LaneOptions lane_options(const config::Config& cfg, const std::string& target,
-                                   const config::BatchConfig& batch) {
+buffer::FsyncPolicy fsync_policy(config::FsyncPolicy p) {
+  switch (p) {
+    case config::FsyncPolicy::kBatch: return buffer::FsyncPolicy::kBatch;
+    case config::FsyncPolicy::kInterval: return buffer::FsyncPolicy::kInterval;
+    case config::FsyncPolicy::kNever: return buffer::FsyncPolicy::kNever;
+  }
+  return buffer::FsyncPolicy::kInterval;
+}
+
+// Files of one lane (target × sink) live under <dir>/<target>[.<sink>] — the sink
+// suffix only when a target has more than one sink, so the common case reads simply.
+std::string lane_dir(const std::string& base, const std::string& target, const std::string& sink, bool several) {
+  std::string name;
+  for (char ch : target) name += (ch == '/' || ch == '\0') ? '_' : ch;
+  if (several) name += "." + sink;
+  return (std::filesystem::path(base) / name).string();
+}
+
+pipeline::LaneOptions lane_options(const config::Config& cfg, const std::string& target, const std::string& sink,
+                                   bool several_sinks, const config::BatchConfig& batch) {
   pipeline::LaneOptions o;
+  const auto& bp = cfg.backpressure;
   o.target = target;
-  o.capacity = static_cast<std::size_t>(cfg.backpressure.max_queue_size);
-  o.policy = drop_policy(cfg.backpressure.drop_policy);
+  o.capacity = static_cast<std::size_t>(bp.max_queue_size);
+  o.policy = drop_policy(bp.drop_policy);
   o.batch.max_records = static_cast<std::size_t>(batch.max_records);
   o.batch.max_bytes = static_cast<std::size_t>(batch.max_bytes);
   o.batch.linger = std::chrono::milliseconds(batch.linger_ms);
+  o.retry_initial = std::chrono::milliseconds(bp.retry.initial_ms);
+  o.retry_max = std::chrono::milliseconds(bp.retry.max_ms);
+  o.breaker.failure_threshold = static_cast<std::uint32_t>(bp.circuit_breaker.failure_threshold);
+  o.breaker.open_duration = std::chrono::seconds(bp.circuit_breaker.open_s);
+  if (bp.disk_spool.enabled) {
+    buffer::SpoolOptions so;
+    so.directory = lane_dir(bp.disk_spool.directory, target, sink, several_sinks);
+    so.max_bytes = static_cast<std::uint64_t>(bp.disk_spool.max_size_mb) * 1024 * 1024;
+    so.segment_bytes = std::min<std::uint64_t>(static_cast<std::uint64_t>(bp.disk_spool.segment_mb) * 1024 * 1024,
+                                               std::max<std::uint64_t>(so.max_bytes / 4, 64 * 1024));
+    so.fsync = fsync_policy(bp.disk_spool.fsync);
+    so.fsync_interval = std::chrono::milliseconds(bp.disk_spool.fsync_interval_ms);
+    o.spool = so;
+  }
+  o.dlq_directory = several_sinks ? lane_dir(bp.dlq.directory, target, sink, true) : bp.dlq.directory;
   return o;
 }
 
@@ -149,6 +185,9 @@ Result<std::unique_ptr<Connector>> Connector::build(const config::Config& cfg, c
 
   const bool file = options.file_sink && cfg.sinks.file.enabled;
   const bool out = options.stdout_sink || cfg.sinks.stdout_sink.enabled;
+  const bool several = file && out;
+  config::Config lane_cfg = cfg;
+  if (!options.use_spool) lane_cfg.backpressure.disk_spool.enabled = false;
   if (!file && !out) {
     return Status(StatusCode::kFailedPrecondition,
                   "no sink is enabled (sinks.file.enabled and sinks.stdout.enabled are both false)");
@@ -162,13 +201,18 @@ Result<std::unique_ptr<Connector>> Connector::build(const config::Config& cfg, c
       fo.target = t;
       fo.rotate_bytes = static_cast<std::uint64_t>(cfg.sinks.file.rotate_mb) * 1024 * 1024;
       fo.rotate_interval = std::chrono::seconds(cfg.sinks.file.rotate_s);
-      Status s = c->pipeline_->add_lane(lane_options(cfg, t, cfg.sinks.file.batch),
+      fo.fsync = cfg.sinks.file.fsync;
+      fo.max_record_bytes = static_cast<std::uint64_t>(cfg.sinks.file.max_record_bytes);
+      auto lo = lane_options(lane_cfg, t, "file", several, cfg.sinks.file.batch);
+      if (!options.use_spool) lo.dlq_directory.clear();
+      Status s = c->pipeline_->add_lane(std::move(lo),
                                         std::make_unique<sinks::file::FileSink>(fo, SystemClock::instance()));
       if (!s.is_ok()) return s;
     }
     if (out) {
-      Status s = c->pipeline_->add_lane(lane_options(cfg, t, cfg.sinks.file.batch),
-                                        std::make_unique<sinks::stdout_sink::StdoutSink>());
+      auto lo = lane_options(lane_cfg, t, "stdout", several, cfg.sinks.file.batch);
+      if (!options.use_spool) lo.dlq_directory.clear();
+      Status s = c->pipeline_->add_lane(std::move(lo), std::make_unique<sinks::stdout_sink::StdoutSink>());
       if (!s.is_ok()) return s;
     }
   }
@@ -199,13 +243,94 @@ Result<std::unique_ptr<Connector>> Connector::build(const config::Config& cfg, c
     };
     providers.metrics = &c->metrics_;
     c->api_ = std::make_unique<api::ApiServer>(ao, providers);
+    Status r = c->add_dlq_routes();
+    if (!r.is_ok()) return r;
   }
   c->bind_metrics();
   return c;
 }
 
+namespace {
+
+// Parses a non-negative integer query parameter; nullopt (and *error set) when invalid.
+std::optional<std::size_t> query_size(const api::Request& req, std::string_view name, std::size_t fallback,
+                                      std::size_t max, std::string* error) {
+  auto v = req.query_value(name);
+  if (!v) return fallback;
+  std::size_t n = 0;
+  auto res = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (res.ec != std::errc() || res.ptr != v->data() + v->size() || n > max) {
+    *error = std::string(name) + " must be an integer between 0 and " + std::to_string(max);
+    return std::nullopt;
+  }
+  return n;
+}
+
+}  // namespace
+
+Status Connector::add_dlq_routes() {
+  // GET /api/dlq?target=T&offset=N&limit=M — per target: count and entries.
+  Status s = api_->add_route("GET", "/api/dlq", [this](const api::Request& req) {
+    std::string error;
+    auto offset = query_size(req, "offset", 0, 1'000'000'000, &error);
+    auto limit = query_size(req, "limit", 100, 10'000, &error);
+    if (!offset || !limit) return api::Response::error(400, error);
+    const std::string target = req.query_value("target").value_or("");
+    nlohmann::json targets = nlohmann::json::array();
+    bool found = target.empty();
+    for (const pipeline::Lane* lane : pipeline_->lanes()) {
+      if (!target.empty() && lane->target() != target) continue;
+      found = true;
+      nlohmann::json t = {{"target", lane->target()}, {"sink", lane->sink().name()}};
+      if (lane->dlq() == nullptr) {
+        t["messages"] = 0;
+        t["entries"] = nlohmann::json::array();
+      } else {
+        t["messages"] = lane->dlq()->count();
+        t["path"] = lane->dlq()->path();
+        auto entries = lane->dlq()->list(*offset, *limit);
+        if (!entries.is_ok()) return api::Response::error(500, entries.status().message());
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& e : *entries) {
+          nlohmann::json record = nlohmann::json::parse(e.record_json, nullptr, false);
+          list.push_back({{"time_us", e.time_us},
+                          {"reason", e.reason},
+                          {"record", record.is_discarded() ? nlohmann::json() : record}});
+        }
+        t["entries"] = std::move(list);
+      }
+      targets.push_back(std::move(t));
+    }
+    if (!found) return api::Response::error(404, "no target named \"" + target + "\"");
+    return api::Response::json({{"targets", targets}});
+  });
+  if (!s.is_ok()) return s;
+  // POST /api/dlq/replay  body (optional): {"target": "T"}
+  return api_->add_route("POST", "/api/dlq/replay", [this](const api::Request& req) {
+    std::string target;
+    if (!req.body.empty()) {
+      auto body = nlohmann::json::parse(req.body, nullptr, false);
+      if (body.is_discarded() || !body.is_object()) return api::Response::error(400, "body must be a JSON object");
+      for (const auto& [k, v] : body.items()) {
+        if (k != "target") return api::Response::error(400, "unknown key \"" + k + "\"");
+        if (!v.is_string()) return api::Response::error(400, "target must be a string");
+        target = v.get<std::string>();
+      }
+    }
+    auto n = pipeline_->replay_dlq(target);
+    if (!n.is_ok()) {
+      return api::Response::error(n.status().code() == StatusCode::kNotFound ? 404 : 503, n.status().message());
+    }
+    return api::Response::json({{"replayed", *n}});
+  });
+}
+
 void Connector::bind_metrics() {
   auto m = telemetry::register_standard_metrics(metrics_);
+  auto& dead_lettered = metrics_.counter("uc_records_dead_lettered_total",
+                                         "Records a sink rejected for good, written to the target's DLQ.", {"target"});
+  auto& spooled = metrics_.counter("uc_records_spooled_total", "Records written to the target's disk spool.",
+                                   {"target"});
   for (const auto& s : pipeline_->sources()) {
     const pipeline::SourceCounters* c = s.counters;
     telemetry::LabelValues l{s.name};
@@ -232,6 +357,12 @@ void Connector::bind_metrics() {
     m.records_dropped->set_callback({lane->target(), "drop_newest"}, [&c] { return c.dropped_newest.load(); });
     m.records_dropped->set_callback({lane->target(), "shutdown"}, [&c] { return c.dropped_shutdown.load(); });
     m.records_dropped->set_callback({lane->target(), "rejected"}, [&c] { return c.rejected.load(); });
+    m.records_dropped->set_callback({lane->target(), "corrupt"}, [&c] { return c.corrupt.load(); });
+    dead_lettered.set_callback(l, [&c] { return c.dead_lettered.load(); });
+    spooled.set_callback(l, [&c] { return c.spooled.load(); });
+    m.spool_bytes->set_callback(l, [lane] { return static_cast<double>(lane->spool_bytes()); });
+    m.dlq_messages->set_callback(l, [lane] { return lane->dlq() ? static_cast<double>(lane->dlq()->count()) : 0.0; });
+    m.circuit_breaker_state->set_callback(l, [lane] { return static_cast<double>(lane->circuit_state()); });
     m.queue_size->set_callback(l, [lane] { return static_cast<double>(lane->queue_size()); });
     m.queue_capacity->with(l).set(static_cast<double>(lane->queue_capacity()));
   }

@@ -24,6 +24,7 @@ struct ConnectorOptions {
   bool file_sink = true;    // false: ignore sinks.file (used by `read`)
   bool stdout_sink = false; // true: add a stdout lane per target (used by `read`)
   std::vector<std::string> only_sources;  // empty: every enabled source
+  bool use_spool = true;    // false: memory only, no spool and no DLQ (used by `read`)
 };
 
 class Connector {
@@ -37,12 +38,14 @@ class Connector {
 
   nlohmann::json status() const;
   const pipeline::Pipeline& pipeline() const { return *pipeline_; }
+  pipeline::Pipeline& pipeline() { return *pipeline_; }
   telemetry::MetricsRegistry& metrics() { return metrics_; }
   int api_port() const;
 
  private:
   Connector(const config::Config& cfg);
   void bind_metrics();
+  Status add_dlq_routes();
 
   config::Config cfg_;
   telemetry::MetricsRegistry metrics_;

@@ -6,6 +6,7 @@
 
 #include "app/commands.h"
 #include "app/simulate_command.h"
+#include "app/dlq_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"Unified OT/IoT Connector: OPC UA, MQTT/Sparkplug B and Modbus into Databricks", "unified-connector"};
@@ -39,6 +40,19 @@ int main(int argc, char** argv) {
   schema->add_flag("--proto", proto, "protobuf schema")->excludes(sql_flag);
   schema->add_option("--table", table, "table name for --sql (catalog.schema.table)");
 
+  std::string dlq_target;
+  int dlq_limit = 100;
+  auto* dlq = app.add_subcommand("dlq", "Dead-letter queues: list, replay (into the spool) or purge");
+  dlq->require_subcommand(1);
+  std::string dlq_action;
+  for (const char* action : {"list", "replay", "purge"}) {
+    auto* sub = dlq->add_subcommand(action, std::string(action) + " dead-lettered records");
+    sub->add_option("-c,--config", config_path, "configuration file")->required();
+    sub->add_option("-t,--target", dlq_target, "one target (table) only");
+    if (std::string(action) == "list") sub->add_option("-n,--limit", dlq_limit, "entries per target")->check(CLI::Range(0, 1000000));
+    sub->callback([&dlq_action, action] { dlq_action = action; });
+  }
+
   std::string simulate_host = "127.0.0.1";
   auto* simulate = app.add_subcommand("simulate", "Serve simulated plant data (the simulator: section; Modbus TCP)");
   simulate->add_option("-c,--config", config_path, "configuration file")->required();
@@ -71,5 +85,6 @@ int main(int argc, char** argv) {
   if (*simulate) return uc::app::cmd_simulate(config_path, simulate_host);
   if (*read) return uc::app::cmd_read(config_path, source_name, read_count, read_timeout_ms);
   if (*schema) return uc::app::cmd_schema(proto, table);
+  if (*dlq) return uc::app::cmd_dlq(dlq_action, config_path, dlq_target, dlq_limit);
   return uc::app::cmd_version();
 }

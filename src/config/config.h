@@ -133,11 +133,21 @@ struct BackpressureConfig {
     bool enabled = true;
     std::string directory;  // default <data_dir>/spool
     std::int64_t max_size_mb = 512;
+    std::int64_t segment_mb = 32;
     FsyncPolicy fsync = FsyncPolicy::kInterval;
+    std::int64_t fsync_interval_ms = 1000;
   } disk_spool;
   struct Dlq {
     std::string directory;  // default <data_dir>/dlq
   } dlq;
+  struct Retry {  // backoff between retries of a failed batch (exponential, with jitter)
+    std::int64_t initial_ms = 100;
+    std::int64_t max_ms = 30000;
+  } retry;
+  struct CircuitBreaker {  // per target
+    std::int64_t failure_threshold = 5;  // consecutive failures that open it
+    std::int64_t open_s = 30;            // how long it stays open before one trial
+  } circuit_breaker;
 };
 
 struct BatchConfig {
@@ -152,6 +162,8 @@ struct SinksConfig {
     std::string directory;     // default <data_dir>/records
     std::int64_t rotate_mb = 64;
     std::int64_t rotate_s = 3600;  // 0 = never by time
+    bool fsync = false;            // fdatasync every batch before acknowledging it
+    std::int64_t max_record_bytes = 1048576;  // longer JSON lines are rejected (to the DLQ)
     BatchConfig batch;
   } file;
   struct Stdout {

@@ -317,23 +317,38 @@ class DocumentParser {
     out.disk_spool.directory = join_path(c.connector.data_dir, "spool");
     out.dlq.directory = join_path(c.connector.data_dir, "dlq");
     if (!r) return;
-    r->check_keys({"max_queue_size", "drop_policy", "disk_spool", "dlq"});
+    r->check_keys({"max_queue_size", "drop_policy", "disk_spool", "dlq", "retry", "circuit_breaker"});
     out.max_queue_size = r->get_int_or("max_queue_size", out.max_queue_size, 1, 100000000);
     out.drop_policy = r->get_enum<DropPolicy>(
         "drop_policy", {{"block", DropPolicy::kBlock}, {"oldest", DropPolicy::kOldest}, {"newest", DropPolicy::kNewest}},
         DropPolicy::kBlock);
     if (auto s = r->get_object("disk_spool")) {
-      s->check_keys({"enabled", "directory", "max_size_mb", "fsync"});
+      s->check_keys({"enabled", "directory", "max_size_mb", "segment_mb", "fsync", "fsync_interval_ms"});
       out.disk_spool.enabled = s->get_bool("enabled", true);
       out.disk_spool.directory = non_empty_string(*s, "directory", out.disk_spool.directory);
       out.disk_spool.max_size_mb = s->get_int_or("max_size_mb", out.disk_spool.max_size_mb, 1, 16 * 1024 * 1024);
       out.disk_spool.fsync = s->get_enum<FsyncPolicy>(
           "fsync", {{"batch", FsyncPolicy::kBatch}, {"interval", FsyncPolicy::kInterval}, {"never", FsyncPolicy::kNever}},
           FsyncPolicy::kInterval);
+      out.disk_spool.segment_mb = s->get_int_or("segment_mb", out.disk_spool.segment_mb, 1, 1024);
+      out.disk_spool.fsync_interval_ms =
+          s->get_int_or("fsync_interval_ms", out.disk_spool.fsync_interval_ms, 1, 3600000);
     }
     if (auto d = r->get_object("dlq")) {
       d->check_keys({"directory"});
       out.dlq.directory = non_empty_string(*d, "directory", out.dlq.directory);
+    }
+    if (auto t = r->get_object("retry")) {
+      t->check_keys({"initial_ms", "max_ms"});
+      out.retry.initial_ms = t->get_int_or("initial_ms", out.retry.initial_ms, 1, 3600000);
+      out.retry.max_ms = t->get_int_or("max_ms", out.retry.max_ms, 1, 3600000);
+      if (out.retry.max_ms < out.retry.initial_ms) t->error_at("max_ms", "must not be less than initial_ms");
+    }
+    if (auto b = r->get_object("circuit_breaker")) {
+      b->check_keys({"failure_threshold", "open_s"});
+      out.circuit_breaker.failure_threshold =
+          b->get_int_or("failure_threshold", out.circuit_breaker.failure_threshold, 1, 1000000);
+      out.circuit_breaker.open_s = b->get_int_or("open_s", out.circuit_breaker.open_s, 1, 86400);
     }
   }
 
@@ -350,7 +365,9 @@ class DocumentParser {
     if (!r) return;
     r->check_keys({"file", "stdout"});
     if (auto f = r->get_object("file")) {
-      f->check_keys({"enabled", "directory", "rotate_mb", "rotate_s", "batch"});
+      f->check_keys({"enabled", "directory", "rotate_mb", "rotate_s", "fsync", "max_record_bytes", "batch"});
+      out.file.fsync = f->get_bool("fsync", out.file.fsync);
+      out.file.max_record_bytes = f->get_int_or("max_record_bytes", out.file.max_record_bytes, 64, 1LL << 30);
       out.file.enabled = f->get_bool("enabled", true);
       out.file.directory = non_empty_string(*f, "directory", out.file.directory);
       out.file.rotate_mb = f->get_int_or("rotate_mb", out.file.rotate_mb, 1, 1024 * 1024);

@@ -3,26 +3,64 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <random>
+
+#include "core/record_codec.h"
 
 namespace uc::pipeline {
 
-Lane::Lane(LaneOptions options, std::unique_ptr<Sink> sink)
-    : options_(std::move(options)), sink_(std::move(sink)), queue_(options_.capacity, options_.policy) {}
+Lane::Lane(LaneOptions options, std::unique_ptr<Sink> sink, const Clock& clock)
+    : options_(std::move(options)),
+      sink_(std::move(sink)),
+      clock_(clock),
+      queue_(options_.capacity, options_.policy),
+      breaker_(options_.breaker, clock) {}
 
 Lane::~Lane() {
-  if (worker_.joinable()) stop(std::chrono::steady_clock::now());
+  if (worker_.joinable() || writer_.joinable()) stop(std::chrono::steady_clock::now());
 }
 
 Status Lane::start() {
+  if (options_.spool) {
+    auto spool = buffer::Spool::open(*options_.spool, clock_);
+    if (!spool.is_ok()) {
+      set_error(spool.status().to_string());
+      state_ = ComponentState::kFailed;
+      return {spool.status().code(), "disk spool: " + spool.status().message()};
+    }
+    spool_ = std::move(spool).value();
+    const auto& rep = spool_->recovery();
+    if (rep.records > 0 || !rep.notes.empty()) {
+      spdlog::info("target={} spool recovered: {} records to deliver ({} bytes in {} segments), {} possibly "
+                   "delivered before (replayed, may duplicate), {} corrupt records skipped, {} torn bytes cut",
+                   options_.target, rep.records, rep.bytes, rep.segments, rep.redelivered,
+                   rep.corrupt_records_skipped, rep.torn_bytes_cut);
+      for (const auto& note : rep.notes) spdlog::warn("target={} spool: {}", options_.target, note);
+    }
+    counters_.corrupt += rep.corrupt_records_skipped;
+  }
+  if (!options_.dlq_directory.empty()) {
+    auto dlq = buffer::DeadLetterQueue::open(options_.dlq_directory, options_.target);
+    if (!dlq.is_ok()) {
+      set_error(dlq.status().to_string());
+      state_ = ComponentState::kFailed;
+      return {dlq.status().code(), "dead-letter queue: " + dlq.status().message()};
+    }
+    dlq_ = std::move(dlq).value();
+  }
   Status s = sink_->start();
   if (!s.is_ok()) {
     set_error(s.to_string());
     state_ = ComponentState::kFailed;
     return s;
   }
+  sink_started_ = true;
   state_ = ComponentState::kConnected;
-  worker_ = std::thread([this] { run(); });
+  if (spool_) {
+    writer_ = std::thread([this] { run_spool_writer(); });
+    worker_ = std::thread([this] { run_spool_delivery(); });
+  } else {
+    worker_ = std::thread([this] { run_memory(); });
+  }
   return Status::ok();
 }
 
@@ -32,10 +70,11 @@ void Lane::stop(std::chrono::steady_clock::time_point deadline) {
     stopping_ = true;
     deadline_ = deadline;
   }
-  stop_cv_.notify_all();
+  cv_.notify_all();
   queue_.close();
+  if (writer_.joinable()) writer_.join();
   if (worker_.joinable()) worker_.join();
-  // Whatever the worker could not deliver before the deadline.
+  // Whatever could not be delivered (memory only) or spooled (spool full) in time.
   std::size_t left = 0;
   for (auto& span : queue_.drain_all()) {
     span.ack->resolve(0, span.count, 0);
@@ -43,10 +82,18 @@ void Lane::stop(std::chrono::steady_clock::time_point deadline) {
   }
   if (left > 0) {
     counters_.dropped_shutdown += left;
-    spdlog::error("target={} dropped {} undelivered records at shutdown (sink unavailable: {})", options_.target,
-                  left, last_error());
+    spdlog::error("target={} dropped {} undelivered records at shutdown (last error: {})", options_.target, left,
+                  last_error());
   }
-  sink_->stop();
+  if (spool_) {
+    Status f = spool_->flush();
+    if (!f.is_ok()) spdlog::error("target={} spool flush at shutdown: {}", options_.target, f.to_string());
+    if (spool_->unacked() > 0) {
+      spdlog::info("target={} {} records stay in the spool for the next start", options_.target, spool_->unacked());
+    }
+  }
+  if (sink_started_) sink_->stop();
+  sink_started_ = false;
   state_ = ComponentState::kStopped;
 }
 
@@ -67,9 +114,8 @@ std::size_t Lane::push(std::vector<Record>&& records, const AckRef& ack) {
 
 void Lane::log_drop(const char* reason, std::size_t n) {
   log_limit_.log(*spdlog::default_logger(), spdlog::level::warn, reason,
-                 "target={} queue full ({} records): dropped {} records by policy drop_{} (counted in "
-                 "uc_records_dropped_total)",
-                 options_.target, queue_.capacity(), n, reason);
+                 "target={} buffer full: dropped {} records by policy drop_{} (counted in uc_records_dropped_total)",
+                 options_.target, n, reason);
 }
 
 std::string Lane::last_error() const {
@@ -82,10 +128,112 @@ void Lane::set_error(const std::string& e) {
   last_error_ = e;
 }
 
-void Lane::run() {
+bool Lane::past_deadline() const {
+  std::lock_guard lock(mu_);
+  return stopping_ && std::chrono::steady_clock::now() >= deadline_;
+}
+
+bool Lane::wait_until_or_deadline(std::chrono::steady_clock::time_point t) {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    auto until = stopping_ ? std::min(t, deadline_) : t;
+    if (std::chrono::steady_clock::now() >= until) break;
+    cv_.wait_until(lock, until);
+  }
+  return !(stopping_ && std::chrono::steady_clock::now() >= deadline_);
+}
+
+Lane::Delivery Lane::deliver(const std::vector<Record>& batch) {
+  auto backoff = options_.retry_initial;
+  for (;;) {
+    if (!breaker_.allow()) {
+      circuit_state_ = breaker_.state();
+      if (!wait_until_or_deadline(std::chrono::steady_clock::now() + breaker_.wait_time())) return {};
+      continue;
+    }
+    circuit_state_ = breaker_.state();
+    WriteResult r = sink_->write(batch);
+    if (r.status.is_ok()) {
+      breaker_.on_success();
+      circuit_state_ = breaker_.state();
+      counters_.batches_sent++;
+      state_ = ComponentState::kConnected;
+      return {true, std::move(r.rejected)};
+    }
+    counters_.batches_failed++;
+    set_error(r.status.to_string());
+    if (!r.status.is_retryable()) {
+      // The endpoint answered: a data problem, not an outage.
+      breaker_.on_success();
+      circuit_state_ = breaker_.state();
+      Delivery d{true, {}};
+      d.rejected.reserve(batch.size());
+      for (std::size_t i = 0; i < batch.size(); ++i) d.rejected.push_back({i, r.status.to_string()});
+      return d;
+    }
+    breaker_.on_failure();
+    circuit_state_ = breaker_.state();
+    state_ = ComponentState::kDegraded;
+    log_limit_.log(*spdlog::default_logger(), spdlog::level::warn, "retry",
+                   "target={} write failed, retrying with backoff (now {} ms, circuit {}): {}", options_.target,
+                   backoff.count(), circuit_state_name(breaker_.state()), r.status.to_string());
+    std::uniform_int_distribution<std::int64_t> jitter(backoff.count() / 2, backoff.count());
+    if (!wait_until_or_deadline(std::chrono::steady_clock::now() + std::chrono::milliseconds(jitter(rng_)))) {
+      return {};
+    }
+    backoff = std::min(backoff * 2, options_.retry_max);
+  }
+}
+
+std::size_t Lane::dead_letter(const std::vector<Record>& batch, const std::vector<Rejection>& rejected) {
+  if (rejected.empty()) return 0;
+  std::vector<const Record*> records;
+  std::vector<std::string> reasons;
+  for (const auto& r : rejected) {
+    if (r.index >= batch.size()) continue;
+    records.push_back(&batch[r.index]);
+    reasons.push_back(r.reason);
+  }
+  if (dlq_) {
+    Status s = dlq_->add(records, reasons, clock_.now_us());
+    if (s.is_ok()) {
+      counters_.dead_lettered += records.size();
+      log_limit_.log(*spdlog::default_logger(), spdlog::level::warn, "dlq",
+                     "target={} sink rejected {} of {} records; they are in the DLQ {} (first reason: {})",
+                     options_.target, records.size(), batch.size(), dlq_->path(), reasons.front());
+      return 0;
+    }
+    spdlog::error("target={} cannot write {} rejected records to the DLQ: {}; counted as dropped", options_.target,
+                  records.size(), s.to_string());
+  } else {
+    log_limit_.log(*spdlog::default_logger(), spdlog::level::err, "rejected",
+                   "target={} sink rejected {} of {} records and there is no DLQ; counted as dropped (first: {})",
+                   options_.target, records.size(), batch.size(), reasons.front());
+  }
+  counters_.rejected += records.size();
+  return records.size();
+}
+
+void Lane::resolve_memory(const std::vector<AckSpan>& acks, const std::vector<Record>& batch, const Delivery& d) {
+  std::vector<bool> is_rejected(batch.size(), false);
+  for (const auto& r : d.rejected) {
+    if (r.index < batch.size()) is_rejected[r.index] = true;
+  }
+  std::size_t pos = 0;
+  std::size_t bad_total = 0;
+  for (const auto& span : acks) {
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < span.count; ++i) bad += is_rejected[pos + i] ? 1 : 0;
+    span.ack->resolve(span.count - bad, 0, bad);
+    pos += span.count;
+    bad_total += bad;
+  }
+  counters_.delivered += batch.size() - bad_total;
+}
+
+void Lane::run_memory() {
   std::vector<Record> batch;
   std::vector<AckSpan> acks;
-  batch.reserve(options_.batch.max_records);
   for (;;) {
     batch.clear();
     acks.clear();
@@ -93,86 +241,214 @@ void Lane::run() {
       if (queue_.closed() && queue_.size() == 0) return;
       continue;
     }
-    deliver(batch, acks);
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_ && std::chrono::steady_clock::now() >= deadline_) return;
-    }
-  }
-}
-
-bool Lane::wait_backoff(std::chrono::milliseconds d) {
-  std::unique_lock lock(mu_);
-  auto until = std::chrono::steady_clock::now() + d;
-  if (stopping_) until = std::min(until, deadline_);
-  stop_cv_.wait_until(lock, until, [&] { return stopping_ && std::chrono::steady_clock::now() >= deadline_; });
-  return !(stopping_ && std::chrono::steady_clock::now() >= deadline_);
-}
-
-void Lane::deliver(std::vector<Record>& batch, std::vector<AckSpan>& acks) {
-  auto backoff = options_.retry_initial;
-  for (;;) {
-    WriteResult r = sink_->write(batch);
-    if (r.status.is_ok()) {
-      counters_.batches_sent++;
-      std::size_t rejected = 0;
-      if (r.rejected.empty()) {
-        for (auto& span : acks) span.ack->resolve(span.count, 0, 0);
-      } else {
-        rejected = resolve_rejected(acks, r.rejected, batch.size());
-      }
-      counters_.delivered += batch.size() - rejected;
-      state_ = ComponentState::kConnected;
-      return;
-    }
-    counters_.batches_failed++;
-    set_error(r.status.to_string());
-    if (!r.status.is_retryable()) {
-      std::vector<Rejection> all;
-      all.reserve(batch.size());
-      for (std::size_t i = 0; i < batch.size(); ++i) all.push_back({i, r.status.to_string()});
-      resolve_rejected(acks, all, batch.size());
-      return;
-    }
-    state_ = ComponentState::kDegraded;
-    log_limit_.log(*spdlog::default_logger(), spdlog::level::warn, "retry",
-                   "target={} write failed, retrying with backoff (now {} ms): {}", options_.target, backoff.count(),
-                   r.status.to_string());
-    // Full jitter in [backoff/2, backoff].
-    std::uniform_int_distribution<std::int64_t> jitter(backoff.count() / 2, backoff.count());
-    if (!wait_backoff(std::chrono::milliseconds(jitter(rng_)))) {
+    Delivery d = deliver(batch);
+    if (!d.done) {
       for (auto& span : acks) span.ack->resolve(0, span.count, 0);
       counters_.dropped_shutdown += batch.size();
       spdlog::error("target={} dropped a batch of {} records at shutdown: {}", options_.target, batch.size(),
-                    r.status.to_string());
+                    last_error());
       return;
     }
-    backoff = std::min(backoff * 2, options_.retry_max);
+    dead_letter(batch, d.rejected);
+    resolve_memory(acks, batch, d);
+    if (past_deadline()) return;
   }
 }
 
-std::size_t Lane::resolve_rejected(const std::vector<AckSpan>& acks, const std::vector<Rejection>& rejected,
-                            std::size_t batch_size) {
-  std::vector<bool> is_rejected(batch_size, false);
-  for (const auto& r : rejected) {
-    if (r.index < batch_size) is_rejected[r.index] = true;
+void Lane::run_spool_writer() {
+  BatchLimits limits = options_.batch;
+  limits.linger = std::chrono::microseconds(0);  // the spool is the batcher's input, not its output
+  std::vector<Record> batch;
+  std::vector<AckSpan> acks;
+  std::string encoded;
+  std::vector<std::size_t> ends;
+  std::vector<std::string_view> views;
+  for (;;) {
+    batch.clear();
+    acks.clear();
+    if (!queue_.pop_batch(limits, std::chrono::milliseconds(200), batch, acks)) {
+      spool_->sync_if_due();
+      if (queue_.closed() && queue_.size() == 0) break;
+      continue;
+    }
+    encoded.clear();
+    ends.clear();
+    for (const auto& r : batch) {
+      append_record_proto(encoded, r);
+      ends.push_back(encoded.size());
+    }
+    views.clear();
+    std::size_t begin = 0;
+    for (std::size_t end : ends) {
+      views.emplace_back(encoded.data() + begin, end - begin);
+      begin = end;
+    }
+    auto resolve_all = [&](bool spooled) {
+      for (auto& span : acks) span.ack->resolve(spooled ? span.count : 0, spooled ? 0 : span.count, 0);
+    };
+    for (;;) {
+      auto r = spool_->append(views);
+      if (r.is_ok()) {
+        counters_.spooled += batch.size();
+        resolve_all(true);
+        cv_.notify_all();
+        break;
+      }
+      const Status& s = r.status();
+      if (s.code() == StatusCode::kInvalidArgument) {
+        // A record the spool cannot hold (over max_record_bytes): dead-letter the batch.
+        std::vector<Rejection> all;
+        for (std::size_t i = 0; i < batch.size(); ++i) all.push_back({i, s.message()});
+        dead_letter(batch, all);
+        for (auto& span : acks) span.ack->resolve(0, 0, span.count);
+        break;
+      }
+      if (s.code() == StatusCode::kResourceExhausted && options_.policy == DropPolicy::kDropNewest) {
+        counters_.dropped_newest += batch.size();
+        log_drop("newest", batch.size());
+        resolve_all(false);
+        break;
+      }
+      if (s.code() == StatusCode::kResourceExhausted && options_.policy == DropPolicy::kDropOldest) {
+        std::uint64_t n = spool_->drop_oldest_segment();
+        if (n > 0) {
+          counters_.dropped_oldest += n;
+          log_drop("oldest", static_cast<std::size_t>(n));
+          continue;
+        }
+        // Nothing older to drop: the batch alone does not fit.
+        counters_.dropped_newest += batch.size();
+        log_drop("newest", batch.size());
+        resolve_all(false);
+        break;
+      }
+      // kBlock on a full spool, or an I/O error: wait and try again; the memory queue
+      // fills meanwhile and publish() blocks (backpressure).
+      set_error("disk spool: " + s.to_string());
+      log_limit_.log(*spdlog::default_logger(), spdlog::level::warn, "spool",
+                     "target={} cannot write to the spool ({}); holding records in memory", options_.target,
+                     s.to_string());
+      if (!wait_until_or_deadline(std::chrono::steady_clock::now() + std::chrono::milliseconds(50))) {
+        counters_.dropped_shutdown += batch.size();
+        spdlog::error("target={} dropped {} records at shutdown: the spool is full or failing ({})",
+                      options_.target, batch.size(), s.to_string());
+        resolve_all(false);
+        break;
+      }
+    }
+    spool_->sync_if_due();
   }
-  std::size_t pos = 0;
-  std::size_t n_rejected = 0;
-  for (const auto& span : acks) {
-    std::size_t bad = 0;
-    for (std::size_t i = 0; i < span.count; ++i) bad += is_rejected[pos + i] ? 1 : 0;
-    span.ack->resolve(span.count - bad, 0, bad);
-    pos += span.count;
-    n_rejected += bad;
+  writer_done_ = true;
+  cv_.notify_all();
+}
+
+void Lane::run_spool_delivery() {
+  RecordDecoder decoder;
+  std::vector<buffer::SpoolRecord> raw;
+  std::vector<Record> pending;
+  std::uint64_t last_seq = 0;
+  std::uint64_t acked = spool_->acked_seq();
+  std::chrono::steady_clock::time_point first_at{};
+  const std::size_t max_records = std::max<std::size_t>(options_.batch.max_records, 1);
+  for (;;) {
+    if (pending.size() < max_records) {
+      raw.clear();
+      Status s = spool_->read(max_records - pending.size(), options_.batch.max_bytes, raw);
+      if (!s.is_ok()) {
+        set_error("disk spool: " + s.to_string());
+        log_limit_.log(*spdlog::default_logger(), spdlog::level::err, "spool-read", "target={} spool read: {}",
+                       options_.target, s.to_string());
+        if (!wait_until_or_deadline(std::chrono::steady_clock::now() + std::chrono::seconds(1))) break;
+        continue;
+      }
+      for (auto& r : raw) {
+        Record rec;
+        if (decoder.decode(r.payload, rec).is_ok()) {
+          if (pending.empty()) first_at = std::chrono::steady_clock::now();
+          pending.push_back(std::move(rec));
+        } else {
+          counters_.corrupt++;
+          log_limit_.log(*spdlog::default_logger(), spdlog::level::err, "corrupt",
+                         "target={} spool record {} cannot be decoded; counted as dropped (reason corrupt)",
+                         options_.target, r.seq);
+        }
+        last_seq = r.seq;
+      }
+    }
+    if (pending.empty()) {
+      if (last_seq > acked && spool_->ack(last_seq).is_ok()) acked = last_seq;  // only corrupt records read
+      {
+        std::unique_lock lock(mu_);
+        if (stopping_ && ((writer_done_ && spool_->unread() == 0) || std::chrono::steady_clock::now() >= deadline_)) {
+          break;
+        }
+        cv_.wait_for(lock, std::chrono::milliseconds(100));
+      }
+      continue;
+    }
+    const bool full = pending.size() >= max_records;
+    bool stopping = false;
+    {
+      std::lock_guard lock(mu_);
+      stopping = stopping_;
+    }
+    if (!full && !stopping && spool_->unread() == 0) {
+      auto linger_end = first_at + options_.batch.linger;
+      if (std::chrono::steady_clock::now() < linger_end) {
+        std::unique_lock lock(mu_);
+        cv_.wait_until(lock, linger_end);
+        continue;
+      }
+    }
+    Delivery d = deliver(pending);
+    if (!d.done) break;  // the deadline passed: the records stay in the spool
+    dead_letter(pending, d.rejected);
+    counters_.delivered += pending.size() - d.rejected.size();
+    Status a = spool_->ack(last_seq);
+    if (a.is_ok()) {
+      acked = last_seq;
+    } else {
+      spdlog::error("target={} spool ack: {} (records may be delivered again after a restart)", options_.target,
+                    a.to_string());
+    }
+    pending.clear();
+    spool_->sync_if_due();
   }
-  counters_.rejected += n_rejected;
-  if (!rejected.empty()) {
-    log_limit_.log(*spdlog::default_logger(), spdlog::level::err, "rejected",
-                   "target={} sink rejected {} of {} records (first: {})", options_.target, n_rejected, batch_size,
-                   rejected.front().reason);
-  }
-  return n_rejected;
+}
+
+Result<std::uint64_t> Lane::replay_dlq() {
+  if (!dlq_) return Status(StatusCode::kFailedPrecondition, "target " + options_.target + " has no DLQ");
+  return dlq_->replay([this](std::vector<Record>&& records) {
+    const std::size_t n = records.size();
+    auto ack = std::make_shared<AckState>(n, nullptr);
+    if (push(std::move(records), ack) > 0) return Status(StatusCode::kUnavailable, "target is stopping");
+    return Status::ok();
+  });
+}
+
+std::uint64_t Lane::spool_bytes() const { return spool_ ? spool_->bytes() : 0; }
+std::uint64_t Lane::spool_unacked() const { return spool_ ? spool_->unacked() : 0; }
+std::uint64_t Lane::spool_corrupt() const { return spool_ ? spool_->corrupt_skipped() : 0; }
+
+nlohmann::json Lane::spool_status() const {
+  if (!spool_) return {{"enabled", false}};
+  const auto& rep = spool_->recovery();
+  return {{"enabled", true},
+          {"directory", spool_->options().directory},
+          {"bytes", spool_->bytes()},
+          {"max_bytes", spool_->options().max_bytes},
+          {"unacked_records", spool_->unacked()},
+          {"unread_records", spool_->unread()},
+          {"acked_seq", spool_->acked_seq()},
+          {"next_seq", spool_->next_seq()},
+          {"corrupt_records_skipped", spool_->corrupt_skipped()},
+          {"fsync", buffer::fsync_policy_name(spool_->options().fsync)},
+          {"recovery",
+           {{"records", rep.records},
+            {"redelivered", rep.redelivered},
+            {"corrupt_records_skipped", rep.corrupt_records_skipped},
+            {"torn_bytes_cut", rep.torn_bytes_cut},
+            {"notes", rep.notes}}}};
 }
 
 }  // namespace uc::pipeline

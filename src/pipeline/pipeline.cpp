@@ -189,6 +189,21 @@ std::vector<Pipeline::SourceView> Pipeline::sources() const {
   return out;
 }
 
+Result<std::uint64_t> Pipeline::replay_dlq(const std::string& target) {
+  std::uint64_t total = 0;
+  bool found = false;
+  for (auto& l : lanes_) {
+    if (!target.empty() && l->target() != target) continue;
+    found = true;
+    if (l->dlq() == nullptr) continue;
+    auto n = l->replay_dlq();
+    if (!n.is_ok()) return Status(n.status().code(), "target " + l->target() + ": " + n.status().message());
+    total += *n;
+  }
+  if (!found) return not_found("no target named \"" + target + "\"");
+  return total;
+}
+
 ComponentState Pipeline::source_state(const std::string& name) const {
   for (const auto& r : sources_) {
     if (r->source().name() == name) return r->state();
@@ -236,9 +251,17 @@ nlohmann::json Pipeline::status() const {
                              {{"oldest", c.dropped_oldest.load()},
                               {"newest", c.dropped_newest.load()},
                               {"shutdown", c.dropped_shutdown.load()},
-                              {"rejected", c.rejected.load()}}},
+                              {"rejected", c.rejected.load()},
+                              {"corrupt", c.corrupt.load()}}},
+                            {"records_spooled", c.spooled.load()},
+                            {"records_dead_lettered", c.dead_lettered.load()},
                             {"batches_sent", c.batches_sent.load()},
-                            {"batches_failed", c.batches_failed.load()}});
+                            {"batches_failed", c.batches_failed.load()},
+                            {"circuit_breaker", circuit_state_name(l->circuit_state())},
+                            {"spool", l->spool_status()},
+                            {"dlq",
+                             {{"messages", l->dlq() ? l->dlq()->count() : 0},
+                              {"path", l->dlq() ? l->dlq()->path() : std::string()}}}});
   }
   return j;
 }

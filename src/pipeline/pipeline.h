@@ -62,6 +62,8 @@ class Pipeline {
   };
   std::vector<SourceView> sources() const;
   std::vector<const Lane*> lanes() const;
+  // Replays the DLQ of one target (every target when empty) into its lane.
+  Result<std::uint64_t> replay_dlq(const std::string& target);
   // kStopped for an unknown name.
   ComponentState source_state(const std::string& name) const;
 

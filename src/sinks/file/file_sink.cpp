@@ -88,9 +88,17 @@ void FileSink::close_file() {
 
 pipeline::WriteResult FileSink::write(const std::vector<Record>& batch) {
   buffer_.clear();
-  for (const auto& r : batch) {
-    append_record_json(buffer_, r);
+  std::vector<pipeline::Rejection> rejected;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const std::size_t before = buffer_.size();
+    append_record_json(buffer_, batch[i]);
     buffer_ += '\n';
+    const std::size_t line = buffer_.size() - before;
+    if (line > options_.max_record_bytes) {
+      buffer_.resize(before);
+      rejected.push_back({i, "record is " + std::to_string(line) + " bytes as JSON, over sinks.file.max_record_bytes (" +
+                                 std::to_string(options_.max_record_bytes) + ")"});
+    }
   }
   const bool too_big = options_.rotate_bytes > 0 && size_ > 0 && size_ + buffer_.size() > options_.rotate_bytes;
   const bool too_old = options_.rotate_interval.count() > 0 &&
@@ -116,7 +124,7 @@ pipeline::WriteResult FileSink::write(const std::vector<Record>& batch) {
     return pipeline::WriteResult::retry({code_for_errno(e), "fdatasync " + path_ + ": " + errno_text(e)});
   }
   size_ += buffer_.size();
-  return pipeline::WriteResult::delivered();
+  return rejected.empty() ? pipeline::WriteResult::delivered() : pipeline::WriteResult::partial(std::move(rejected));
 }
 
 void FileSink::stop() { close_file(); }

@@ -6,7 +6,9 @@
 // before the batch is acknowledged). A failed write is cut back to the last whole
 // line and answered with a retry, so files never hold half a record.
 // Rotation: a new file when the current one would exceed rotate_bytes or is older
-// than rotate_interval. Only the target's worker thread calls write().
+// than rotate_interval. A record whose JSON line is longer than max_record_bytes is
+// rejected for good (line-oriented consumers have limits); its batch-mates are written.
+// Only the target's worker thread calls write().
 #pragma once
 
 #include <chrono>
@@ -24,6 +26,7 @@ struct Options {
   std::uint64_t rotate_bytes = 64ull * 1024 * 1024;  // 0 = never by size
   std::chrono::seconds rotate_interval{3600};        // 0 = never by time
   bool fsync = false;
+  std::uint64_t max_record_bytes = 1024 * 1024;  // longer JSON lines are rejected (→ DLQ)
 };
 
 class FileSink final : public pipeline::Sink {

@@ -97,6 +97,24 @@ TEST_F(FileSinkTest, RotatesByTime) {
   EXPECT_EQ(read_all("t").size(), 3u);
 }
 
+TEST_F(FileSinkTest, OversizedRecordsAreRejectedAndTheRestWritten) {
+  Options o{dir_.string(), "t", 0, std::chrono::seconds(0), false};
+  o.max_record_bytes = 600;
+  FileSink sink(o, clock_);
+  ASSERT_TRUE(sink.start().is_ok());
+  auto batch = records(3);
+  batch[1].value_str.assign(1000, 'x');
+  auto r = sink.write(batch);
+  ASSERT_TRUE(r.status.is_ok());
+  ASSERT_EQ(r.rejected.size(), 1u);
+  EXPECT_EQ(r.rejected[0].index, 1u);
+  EXPECT_NE(r.rejected[0].reason.find("over sinks.file.max_record_bytes (600)"), std::string::npos);
+  sink.stop();
+  auto lines = read_all("t");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1]["value_str"], "2");
+}
+
 TEST_F(FileSinkTest, RestartNeverOverwritesEarlierFiles) {
   for (int run = 0; run < 3; ++run) {
     FileSink sink({dir_.string(), "t", 0, std::chrono::seconds(0), false}, clock_);

@@ -1,0 +1,127 @@
+#include "app/dlq_command.h"
+
+#include <filesystem>
+#include <iostream>
+
+#include "app/commands.h"
+#include "app/components.h"
+#include "buffer/dlq.h"
+#include "buffer/spool.h"
+#include "config/loader.h"
+#include "core/record_codec.h"
+
+namespace uc::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Every DLQ file under the directory: target name → file (<target>.jsonl).
+std::vector<std::pair<std::string, fs::path>> dlq_files(const std::string& dir) {
+  std::vector<std::pair<std::string, fs::path>> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_regular_file() && e.path().extension() == ".jsonl") out.emplace_back(e.path().stem().string(), e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace
+
+int cmd_dlq(const std::string& action, const std::string& config_path, const std::string& target, int limit) {
+  config::Loader loader;
+  register_protocols(loader);
+  auto loaded = loader.load_file(config_path);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) std::cerr << e.to_string() << '\n';
+    return kExitUsage;
+  }
+  const config::Config& cfg = *loaded.config;
+  const std::string dir = cfg.backpressure.dlq.directory;
+  auto files = dlq_files(dir);
+  bool any = false;
+  int rc = kExitOk;
+  for (const auto& [name, path] : files) {
+    if (!target.empty() && name != target) continue;
+    any = true;
+    auto q = buffer::DeadLetterQueue::open(dir, name);
+    if (!q.is_ok()) {
+      std::cerr << q.status().message() << '\n';
+      return kExitFailure;
+    }
+    if (action == "list") {
+      std::cout << "# " << name << ": " << (*q)->count() << " records (" << path.string() << ")\n";
+      auto entries = (*q)->list(0, static_cast<std::size_t>(limit));
+      if (!entries.is_ok()) {
+        std::cerr << entries.status().message() << '\n';
+        return kExitFailure;
+      }
+      for (const auto& e : *entries) {
+        std::string line = "{\"time_us\":" + std::to_string(e.time_us) + ",\"reason\":";
+        append_json_string(line, e.reason);
+        line += ",\"record\":" + (e.record_json.empty() ? std::string("null") : e.record_json) + "}";
+        std::cout << line << '\n';
+      }
+    } else if (action == "purge") {
+      auto n = (*q)->purge();
+      if (!n.is_ok()) {
+        std::cerr << n.status().message() << '\n';
+        return kExitFailure;
+      }
+      std::cout << name << ": purged " << *n << " records\n";
+    } else {  // replay: into the target's spool, which the connector delivers from
+      if (!cfg.backpressure.disk_spool.enabled) {
+        std::cerr << "replay from the command line needs backpressure.disk_spool.enabled; with a running connector "
+                     "use POST /api/dlq/replay\n";
+        return kExitFailure;
+      }
+      buffer::SpoolOptions so;
+      so.directory = (fs::path(cfg.backpressure.disk_spool.directory) / name).string();
+      so.max_bytes = static_cast<std::uint64_t>(cfg.backpressure.disk_spool.max_size_mb) * 1024 * 1024;
+      so.fsync = buffer::FsyncPolicy::kBatch;
+      auto spool = buffer::Spool::open(so, SystemClock::instance());
+      if (!spool.is_ok()) {
+        std::cerr << name << ": " << spool.status().message()
+                  << (spool.status().code() == StatusCode::kFailedPrecondition
+                          ? " (is the connector running? then use POST /api/dlq/replay)"
+                          : "")
+                  << '\n';
+        return kExitFailure;
+      }
+      auto n = (*q)->replay([&](std::vector<Record>&& records) {
+        std::string encoded;
+        std::vector<std::size_t> ends;
+        for (const auto& r : records) {
+          append_record_proto(encoded, r);
+          ends.push_back(encoded.size());
+        }
+        std::vector<std::string_view> views;
+        std::size_t begin = 0;
+        for (std::size_t end : ends) {
+          views.emplace_back(encoded.data() + begin, end - begin);
+          begin = end;
+        }
+        auto appended = (*spool)->append(views);
+        if (!appended.is_ok()) return appended.status();
+        return (*spool)->flush();
+      });
+      if (!n.is_ok()) {
+        std::cerr << name << ": " << n.status().message() << '\n';
+        rc = kExitFailure;
+        continue;
+      }
+      std::cout << name << ": " << *n << " records moved to the spool; the connector delivers them on its next start\n";
+    }
+  }
+  if (!any) {
+    if (!target.empty()) {
+      std::cerr << "no DLQ for target \"" << target << "\" in " << dir << '\n';
+      return kExitUsage;
+    }
+    std::cout << "no dead-lettered records in " << dir << '\n';
+  }
+  return rc;
+}
+
+}  // namespace uc::app
