@@ -46,9 +46,6 @@ std::vector<std::string> unavailable_features(const config::Config& cfg) {
   if (cfg.simulator.enabled && cfg.simulator.mqtt.enabled) {
     out.push_back("MQTT simulator (simulator.mqtt.enabled): not started");
   }
-  if (cfg.backpressure.disk_spool.enabled) {
-    out.push_back("disk spool (backpressure.disk_spool.enabled): records are buffered in memory only");
-  }
   if (cfg.discovery.enabled) out.push_back("discovery (discovery.enabled): no scans run");
   if (cfg.web_ui.enabled && cfg.web_ui.tls.enabled) out.push_back("API TLS (web_ui.tls.enabled): serving plain HTTP");
   return out;
