@@ -91,17 +91,8 @@ int cmd_dlq(const std::string& action, const std::string& config_path, const std
       }
       auto n = (*q)->replay([&](std::vector<Record>&& records) {
         std::string encoded;
-        std::vector<std::size_t> ends;
-        for (const auto& r : records) {
-          append_record_proto(encoded, r);
-          ends.push_back(encoded.size());
-        }
         std::vector<std::string_view> views;
-        std::size_t begin = 0;
-        for (std::size_t end : ends) {
-          views.emplace_back(encoded.data() + begin, end - begin);
-          begin = end;
-        }
+        encode_proto_payloads(records, encoded, views);
         auto appended = (*spool)->append(views);
         if (!appended.is_ok()) return appended.status();
         return (*spool)->flush();

@@ -241,6 +241,24 @@ void append_record_proto(std::string& out, const Record& r) {
   }
 }
 
+void encode_proto_payloads(const std::vector<Record>& records, std::string& buffer,
+                           std::vector<std::string_view>& views) {
+  buffer.clear();
+  views.clear();
+  std::vector<std::size_t> ends;
+  ends.reserve(records.size());
+  for (const auto& r : records) {
+    append_record_proto(buffer, r);
+    ends.push_back(buffer.size());
+  }
+  // Views are taken after the buffer stops growing.
+  std::size_t begin = 0;
+  for (std::size_t end : ends) {
+    views.emplace_back(buffer.data() + begin, end - begin);
+    begin = end;
+  }
+}
+
 namespace {
 
 class WireReader {

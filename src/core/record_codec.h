@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "core/record.h"
 #include "core/status.h"
@@ -18,6 +19,11 @@ void append_record_json(std::string& out, const Record& r);
 
 // Appends the protobuf encoding of unified_connector.v1.OtRecord.
 void append_record_proto(std::string& out, const Record& r);
+
+// Encodes each record as its own protobuf message into `buffer` and points `views` at
+// them (one per record, in order) — the payloads of a spool append.
+void encode_proto_payloads(const std::vector<Record>& records, std::string& buffer,
+                           std::vector<std::string_view>& views);
 
 // Decodes the protobuf encoding of OtRecord (what append_record_proto writes, or any
 // valid encoding of the message) back into a Record. Untrusted input: every length is

@@ -210,3 +210,23 @@ TEST(RecordDecoder, RejectsEveryTruncationAndGarbage) {
 
 }  // namespace
 }  // namespace uc
+
+namespace uc {
+namespace {
+
+TEST(EncodeProtoPayloads, OneViewPerRecordEachDecodable) {
+  std::vector<Record> records(3, sample_record());
+  records[1].value_str = "other";
+  std::string buffer;
+  std::vector<std::string_view> views;
+  encode_proto_payloads(records, buffer, views);
+  ASSERT_EQ(views.size(), 3u);
+  RecordDecoder dec;
+  Record r;
+  ASSERT_TRUE(dec.decode(views[1], r).is_ok());
+  EXPECT_EQ(r.value_str, "other");
+  EXPECT_EQ(views[0].size() + views[1].size() + views[2].size(), buffer.size());
+}
+
+}  // namespace
+}  // namespace uc

@@ -261,7 +261,6 @@ void Lane::run_spool_writer() {
   std::vector<Record> batch;
   std::vector<AckSpan> acks;
   std::string encoded;
-  std::vector<std::size_t> ends;
   std::vector<std::string_view> views;
   for (;;) {
     batch.clear();
@@ -271,18 +270,7 @@ void Lane::run_spool_writer() {
       if (queue_.closed() && queue_.size() == 0) break;
       continue;
     }
-    encoded.clear();
-    ends.clear();
-    for (const auto& r : batch) {
-      append_record_proto(encoded, r);
-      ends.push_back(encoded.size());
-    }
-    views.clear();
-    std::size_t begin = 0;
-    for (std::size_t end : ends) {
-      views.emplace_back(encoded.data() + begin, end - begin);
-      begin = end;
-    }
+    encode_proto_payloads(batch, encoded, views);
     auto resolve_all = [&](bool spooled) {
       for (auto& span : acks) span.ack->resolve(spooled ? span.count : 0, spooled ? 0 : span.count, 0);
     };
