@@ -109,7 +109,7 @@ ReadOutcome LibmodbusWire::read(int unit, Table table, int start, int count, std
   if (err == ETIMEDOUT) {
     return {ReadOutcome::Kind::kTimeout, 0, "no answer within " + std::to_string(options_.timeout_ms) + " ms"};
   }
-  if (err >= MODBUS_ENOBASE) return {ReadOutcome::Kind::kProtocol, 0, text};
+  if (err >= MODBUS_ENOBASE) return {ReadOutcome::Kind::kProtocol, 0, "bad answer: " + text};
   return {ReadOutcome::Kind::kConnection, 0, text};
 }
 

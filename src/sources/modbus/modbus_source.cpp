@@ -27,7 +27,7 @@ ProtocolStatus status_of(const ReadOutcome& o) {
     case Kind::kException:
       s.kind = ProtocolStatus::Kind::kModbusException;
       s.code = static_cast<std::uint32_t>(o.code);
-      break;
+      return s;  // the normalizer names the code; libmodbus's text would repeat it
     case Kind::kTimeout: s.kind = ProtocolStatus::Kind::kTimeout; break;
     case Kind::kProtocol:
     case Kind::kConnection: s.kind = ProtocolStatus::Kind::kCommError; break;
@@ -107,12 +107,9 @@ void ModbusSource::run(pipeline::Emitter& emitter) {
   std::string detail;
   auto set_state = [&](ComponentState s, const std::string& d) {
     if (s == state && d == detail) return;
-    if (s != state) {
-      if (s == ComponentState::kConnected) {
-        spdlog::info("source={} connected to {}", name_, describe_endpoint(options_));
-      } else if (s != ComponentState::kStopped && !d.empty()) {
-        spdlog::warn("source={} {}: {}", name_, pipeline::component_state_name(s), d);
-      }
+    // The pipeline logs degraded/failed/connected; a lost or refused connection is ours to log.
+    if (s != state && s == ComponentState::kConnecting && !d.empty()) {
+      spdlog::warn("source={} not connected to {}: {}", name_, describe_endpoint(options_), d);
     }
     state = s;
     detail = d;
@@ -150,7 +147,7 @@ void ModbusSource::run(pipeline::Emitter& emitter) {
       if (!s.is_ok()) {
         ++device_failures;
         retry_at = Clock::now() + backoff.delay(device_failures);
-        emitter.count_error("connect");
+        emitter.count_error(s.message());
         ProtocolStatus st{ProtocolStatus::Kind::kCommError, 0, s.message()};
         SampleBatch batch;
         batch.reserve(plan.tags.size());
@@ -159,6 +156,7 @@ void ModbusSource::run(pipeline::Emitter& emitter) {
         if (!publish(std::move(batch))) break;
         continue;
       }
+      if (had_connection) spdlog::info("source={} reconnected to {}", name_, describe_endpoint(options_));
       connected = true;
       had_connection = true;
       device_failures = 0;
@@ -218,7 +216,7 @@ void ModbusSource::run(pipeline::Emitter& emitter) {
         const ProtocolStatus st = status_of(o);
         last_error = "unit " + std::to_string(read.unit) + " " + to_string(read.table) + " " +
                      std::to_string(read.start) + "+" + std::to_string(read.count) + ": " + o.text;
-        emitter.count_error(o.kind == Kind::kException ? "exception" : o.kind == Kind::kTimeout ? "timeout" : "comm");
+        emitter.count_error(last_error);
         for (const std::size_t i : read.tags) batch.push_back(bad_sample(plan.tags[i], st));
         if (o.kind == Kind::kTimeout) {
           ++u.failures;
