@@ -41,6 +41,7 @@ std::optional<config::Config> load_config(const std::string& path) {
 Result<std::unique_ptr<Simulators>> start_simulators(const config::Config& cfg, const std::string& host) {
   auto out = std::make_unique<RunningSimulators>();
   const auto& sim = cfg.simulator;
+  if (!sim.enabled) return std::unique_ptr<Simulators>(std::move(out));
   if (sim.modbus.enabled) {
     simulator::modbus::ServerOptions o;
     o.host = host;
@@ -69,6 +70,7 @@ int cmd_simulate(const std::string& config_path, const std::string& host) {
               << "parts are not available yet in this build)\n";
     return kExitUsage;
   }
+  cfg->simulator.enabled = true;  // `simulate` serves the enabled parts whatever `run` would do
   auto sims = start_simulators(*cfg, host);
   if (!sims.is_ok()) {
     spdlog::error("cannot start the simulator: {}", sims.status().to_string());

@@ -16,8 +16,8 @@ class Simulators {
   virtual ~Simulators() = default;
 };
 
-// Starts the parts of cfg.simulator that this build has (Modbus TCP) and logs the
-// parts it has not. An empty object when nothing is enabled.
+// When cfg.simulator.enabled, starts the enabled parts this build has (Modbus TCP) and
+// logs the parts it has not. An empty object when nothing is enabled.
 Result<std::unique_ptr<Simulators>> start_simulators(const config::Config& cfg, const std::string& host);
 
 // `simulate --config FILE [--host H]`: serves until SIGINT/SIGTERM.
