@@ -11,7 +11,7 @@ DEB_PACKAGES=(
   libasio-dev libprotobuf-dev protobuf-compiler libpcre2-dev libssl-dev libmodbus-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  python3 python3-prometheus-client
+  python3 python3-prometheus-client python3-cryptography
   python3-pymodbus python3-serial python3-serial-asyncio mbpoll socat
   procps curl
 )

@@ -12,6 +12,7 @@
 #include "app/connector.h"
 #include "app/simulate_command.h"
 #include "config/loader.h"
+#include "credentials/resolver.h"
 #include "record.pb.h"
 #include "record_proto_text.h"
 #include "telemetry/log.h"
@@ -26,10 +27,32 @@
 namespace uc::app {
 namespace {
 
+// Records whether a config references credentials, resolving each reference to
+// an empty placeholder, so that a first pass can learn credentials.store.
+class ReferenceProbe final : public config::CredentialResolver {
+ public:
+  Result<std::string> resolve(const std::string& /*name*/) const override {
+    found_ = true;
+    return std::string();
+  }
+  bool found() const { return found_; }
+
+ private:
+  mutable bool found_ = false;
+};
+
+// Two passes when the config references credentials: the first learns
+// credentials.store, the second resolves every reference from the store (or
+// its environment overrides); an unresolvable one is a config error at its key.
 std::optional<config::Config> load(const std::string& path) {
   config::Loader loader;
   register_protocols(loader);
-  auto r = loader.load_file(path);
+  ReferenceProbe probe;
+  auto r = loader.load_file(path, &probe);
+  if (r.ok() && probe.found()) {
+    const credentials::StoreResolver resolver(r.config->credentials.store);
+    r = loader.load_file(path, &resolver);
+  }
   if (!r.ok()) {
     for (const auto& e : r.errors) std::cerr << e.to_string() << '\n';
     std::cerr << r.errors.size() << (r.errors.size() == 1 ? " error" : " errors") << " in " << path << '\n';

@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "app/commands.h"
+#include "app/creds_command.h"
 #include "app/simulate_command.h"
 #include "app/dlq_command.h"
 
@@ -58,6 +59,8 @@ int main(int argc, char** argv) {
   simulate->add_option("-c,--config", config_path, "configuration file")->required();
   simulate->add_option("--host", simulate_host, "IPv4 address to listen on (default 127.0.0.1)");
 
+  auto creds = uc::app::add_creds_command(app);
+
   app.add_subcommand("version", "Version and build information");
 
   if (argc > 1 && argv[1][0] != '-') {
@@ -85,6 +88,7 @@ int main(int argc, char** argv) {
   if (*simulate) return uc::app::cmd_simulate(config_path, simulate_host);
   if (*read) return uc::app::cmd_read(config_path, source_name, read_count, read_timeout_ms);
   if (*schema) return uc::app::cmd_schema(proto, table);
+  if (creds->selected()) return uc::app::cmd_creds(*creds);
   if (*dlq) return uc::app::cmd_dlq(dlq_action, config_path, dlq_target, dlq_limit);
   return uc::app::cmd_version();
 }
