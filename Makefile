@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 BIN := build/src/app/unified-connector
 
 deps:
-	@scripts/install-deps.sh
+	@bash scripts/install-deps.sh
 
 build: deps
 	cmake --preset default
