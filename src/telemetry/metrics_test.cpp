@@ -223,7 +223,7 @@ TEST(StandardMetrics, RegistersTheConnectorFamilies) {
        {"uc_records_received_total", "uc_records_normalized_total", "uc_records_enqueued_total",
         "uc_records_dropped_total", "uc_records_delivered_total", "uc_batches_sent_total", "uc_batches_failed_total",
         "uc_reconnections_total", "uc_source_errors_total", "uc_queue_size", "uc_queue_capacity", "uc_source_state",
-        "uc_spool_bytes", "uc_dlq_messages", "uc_circuit_breaker_state"}) {
+        "uc_disk_spooled_bytes", "uc_dlq_messages", "uc_circuit_breaker_state"}) {
     EXPECT_TRUE(j.contains(name)) << name;
   }
   EXPECT_EQ(j["uc_records_dropped_total"]["values"][0]["labels"],

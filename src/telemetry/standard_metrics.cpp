@@ -24,7 +24,7 @@ StandardMetrics register_standard_metrics(MetricsRegistry& r) {
   m.batches_failed = &r.counter("uc_batches_failed_total", "Batch delivery attempts that failed.", {"target"});
   m.queue_size = &r.gauge("uc_queue_size", "Records waiting in a target's in-memory queue.", {"target"});
   m.queue_capacity = &r.gauge("uc_queue_capacity", "Capacity of a target's in-memory queue, in records.", {"target"});
-  m.spool_bytes = &r.gauge("uc_spool_bytes", "Bytes held in a target's disk spool.", {"target"});
+  m.spool_bytes = &r.gauge("uc_disk_spooled_bytes", "Bytes held in a target's disk spool.", {"target"});
   m.dlq_messages = &r.gauge("uc_dlq_messages", "Records held in a target's dead-letter queue.", {"target"});
   m.circuit_breaker_state =
       &r.gauge("uc_circuit_breaker_state", "Circuit breaker of a target: 0 closed, 1 half-open, 2 open.", {"target"});

@@ -41,7 +41,7 @@ struct StandardMetrics {
   CounterFamily* batches_failed = nullptr;       // uc_batches_failed_total{target}
   GaugeFamily* queue_size = nullptr;             // uc_queue_size{target} (records; usually a callback)
   GaugeFamily* queue_capacity = nullptr;         // uc_queue_capacity{target} (records)
-  GaugeFamily* spool_bytes = nullptr;            // uc_spool_bytes{target}
+  GaugeFamily* spool_bytes = nullptr;            // uc_disk_spooled_bytes{target}
   GaugeFamily* dlq_messages = nullptr;           // uc_dlq_messages{target}
   GaugeFamily* circuit_breaker_state = nullptr;  // uc_circuit_breaker_state{target}
 

@@ -79,7 +79,7 @@ class CrashRecovery(unittest.TestCase):
             harness.wait_for(lambda: status(port)["targets"][0]["spool"]["unacked_records"] < 500, 120,
                              "the spool to drain")
             code, _, body = harness.http_get(port, "/metrics")
-            self.assertIn(b"uc_spool_bytes{target=", body)
+            self.assertIn(b"uc_disk_spooled_bytes{target=", body)
             self.assertIn(b"uc_circuit_breaker_state{target=", body)
         finally:
             proc.send_signal(signal.SIGTERM)
