@@ -1,6 +1,7 @@
 #include "app/commands.h"
 
 #include <google/protobuf/descriptor.h>
+#include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -88,6 +89,9 @@ int cmd_run(const std::string& config_path) {
   sigset_t signals = block_stop_signals();
   auto cfg = load(config_path);
   if (!cfg) return kExitUsage;
+  // yaml-cpp's node tree for a large config (thousands of registers or nodes) is big and
+  // short-lived; hand the freed heap back instead of carrying it for the process's life.
+  malloc_trim(0);
   telemetry::init_logging(config::to_string(cfg->connector.log_level));
   auto simulators = start_simulators(*cfg, "127.0.0.1");  // simulator: section, in-process; stops last
   if (!simulators.is_ok()) {
