@@ -43,7 +43,6 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "lib"))
 
 FIRST, COUNT = 200, 200   # holding registers 200..399 of the simulator's ramp
 CHUNKS = ((200, 125), (325, 75))
-TICKS = os.sysconf("SC_CLK_TCK")
 PYMODBUS_PYTHON = "/usr/bin/python3"
 
 
@@ -99,20 +98,6 @@ def client_main(port, devices, status_path):
 
 
 # ---------------------------------------------------------------- measurement helpers
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def peak_rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def stop(proc, timeout=30):
     if proc is None or proc.poll() is not None:
         return
@@ -174,10 +159,10 @@ def connector_phase(harness, binary, wd, sim, sim_port, devices, seconds, procs)
                     and sum(t["records_delivered"] for t in s["targets"]) > 0)
         harness.wait_for(ready, 60, "all modbus sources connected and first delivery")
         time.sleep(3)  # warm-up
-        s0, c0, k0, t0 = api_status(harness, web_port), cpu_seconds(proc.pid), cpu_seconds(sim.pid), time.monotonic()
+        s0, c0, k0, t0 = api_status(harness, web_port), harness.cpu_seconds(proc.pid), harness.cpu_seconds(sim.pid), time.monotonic()
         time.sleep(seconds)
-        s1, c1, k1, t1 = api_status(harness, web_port), cpu_seconds(proc.pid), cpu_seconds(sim.pid), time.monotonic()
-        rss = peak_rss_mb(proc.pid)
+        s1, c1, k1, t1 = api_status(harness, web_port), harness.cpu_seconds(proc.pid), harness.cpu_seconds(sim.pid), time.monotonic()
+        rss = harness.peak_rss_mb(proc.pid)
     finally:
         stop(proc, timeout=60)
         log.close()
@@ -204,10 +189,10 @@ def pymodbus_phase(harness, wd, sim, sim_port, devices, seconds, procs):
     try:
         harness.wait_for(lambda: os.path.exists(status) and read_status()["cycles"] >= 3, 60, "3 pymodbus cycles")
         time.sleep(3)  # warm-up
-        s0, c0, k0, t0 = read_status(), cpu_seconds(proc.pid), cpu_seconds(sim.pid), time.monotonic()
+        s0, c0, k0, t0 = read_status(), harness.cpu_seconds(proc.pid), harness.cpu_seconds(sim.pid), time.monotonic()
         time.sleep(seconds)
-        s1, c1, k1, t1 = read_status(), cpu_seconds(proc.pid), cpu_seconds(sim.pid), time.monotonic()
-        rss = peak_rss_mb(proc.pid)
+        s1, c1, k1, t1 = read_status(), harness.cpu_seconds(proc.pid), harness.cpu_seconds(sim.pid), time.monotonic()
+        rss = harness.peak_rss_mb(proc.pid)
     finally:
         stop(proc)
         log.close()

@@ -29,21 +29,6 @@ sinks:
 backpressure: {{max_queue_size: 100000, drop_policy: block, disk_spool: {{enabled: false}}}}
 """
 
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def peak_rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def delivered(port):
@@ -61,10 +46,10 @@ def one_run(binary, tags, seconds):
     try:
         harness.wait_for(lambda: delivered(port) > 0, 30, "first delivery")
         time.sleep(1)  # warm-up
-        n0, c0, t0 = delivered(port), cpu_seconds(proc.pid), time.monotonic()
+        n0, c0, t0 = delivered(port), harness.cpu_seconds(proc.pid), time.monotonic()
         time.sleep(seconds)
-        n1, c1, t1 = delivered(port), cpu_seconds(proc.pid), time.monotonic()
-        rss = peak_rss_mb(proc.pid)
+        n1, c1, t1 = delivered(port), harness.cpu_seconds(proc.pid), time.monotonic()
+        rss = harness.peak_rss_mb(proc.pid)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=120)
