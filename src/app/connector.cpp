@@ -385,6 +385,7 @@ nlohmann::json Connector::zerobus_status() const {
                        {"ack_timeouts", st.ack_timeouts},
                        {"requests_sent", st.requests_sent},
                        {"records_acked", st.records_acked},
+                       {"bytes_acked", st.bytes_acked},
                        {"records_rejected", st.records_rejected},
                        {"ack_latency_p50_s", st.ack_p50_s},
                        {"ack_latency_p99_s", st.ack_p99_s}});

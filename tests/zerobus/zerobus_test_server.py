@@ -29,7 +29,8 @@ Faults (flags, or POST /control with a JSON object of the same names):
                     nothing written), garbage (undecodable response bytes),
                     unknown_ack (ack for an offset never sent), missing_ack (ack without
                     its offset), create_mid (a second create_stream_response)
-GET /stats returns counters. The ready line on stdout is JSON with both ports.
+--count-only (benchmarks): records are counted (records, bytes) and acked, not decoded or
+written. GET /stats returns counters. The ready line on stdout is JSON with both ports.
 """
 import argparse
 import base64
@@ -77,7 +78,8 @@ class State:
                       "close_duration_ms": args.close_duration_ms, "poison": json.loads(args.poison or "{}"),
                       "auth_fail": args.auth_fail, "token_lifetime_s": args.token_lifetime_s}
         self.faults = []
-        self.stats = {"streams": 0, "requests": 0, "records": 0, "tokens_issued": 0, "token_rejected": 0,
+        self.count_only = args.count_only
+        self.stats = {"streams": 0, "requests": 0, "records": 0, "bytes": 0, "tokens_issued": 0, "token_rejected": 0,
                       "auth_rejected": 0, "poison_rejected": 0, "faults_fired": {}, "offset_errors": 0,
                       "first_message_errors": 0}
         self.tokens_path = os.path.join(self.out, "tokens.json")
@@ -263,6 +265,14 @@ class Service:
                 raw = [req.proto_encoded_record if req.WhichOneof("record") == "proto_encoded_record"
                        else req.json_record]
             st.count("requests")
+            if st.count_only:
+                with st.lock:
+                    st.stats["records"] += len(raw)
+                    st.stats["bytes"] += sum(len(x) for x in raw)
+                yield pb.EphemeralStreamResponse(ingest_record_response=pb.IngestRecordResponse(
+                    durability_ack_up_to_offset=expected))
+                expected += 1
+                continue
             records = []
             for item in raw:
                 try:
@@ -415,6 +425,7 @@ def main():
     p.add_argument("--auth-fail", action="store_true")
     p.add_argument("--token-lifetime-s", type=int, default=3600)
     p.add_argument("--workers", type=int, default=16)
+    p.add_argument("--count-only", action="store_true")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     state = State(args)
