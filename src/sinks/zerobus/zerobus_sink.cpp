@@ -248,6 +248,7 @@ Status ZerobusSink::open_stream() {
     return token.status();
   }
   call_ = std::make_unique<Call>(options_, *token);
+  close_signalled_ = false;
   session_ = std::make_unique<StreamSession>(now, options_.ack_timeout_ms * 1000, options_.create_timeout_ms * 1000);
   zb::EphemeralStreamRequest req;
   auto* create = req.mutable_create_stream();
@@ -315,7 +316,47 @@ void ZerobusSink::close_stream(const Status& why) {
   }
 }
 
+void ZerobusSink::drain_idle() {
+  while (call_ && session_) {
+    zb::EphemeralStreamResponse resp;
+    Call::Got got = call_->next(resp, clock_.now_us(), clock_);  // does not wait
+    if (got == Call::Got::kTimeout) return;
+    StreamSession::Event ev;
+    if (got == Call::Got::kResponse) {
+      ev = session_->on_response(resp, clock_.now_us());
+    } else {
+      ev = session_->on_end(call_->finish(false));
+      if (ev.kind != StreamSession::Event::Kind::kError) {
+        close_stream(Status::ok());  // a clean end with everything acked
+        return;
+      }
+    }
+    if (ev.kind == StreamSession::Event::Kind::kCloseSignal) {
+      close_signalled_ = true;
+      std::lock_guard lock(stats_mu_);
+      ++stats_.close_signals;
+      stats_.state = "closing";
+    } else if (ev.kind == StreamSession::Event::Kind::kError) {
+      if (got == Call::Got::kResponse) {
+        std::lock_guard lock(stats_mu_);
+        ++stats_.protocol_errors;
+      }
+      close_stream(ev.error);
+      return;
+    }
+  }
+}
+
 Status ZerobusSink::deliver(const std::vector<std::string>& payloads, const std::vector<std::size_t>& idx) {
+  bool server_closed = false;
+  Status s = deliver_once(payloads, idx, &server_closed);
+  if (s.is_ok() || !server_closed) return s;
+  return deliver_once(payloads, idx, &server_closed);
+}
+
+Status ZerobusSink::deliver_once(const std::vector<std::string>& payloads, const std::vector<std::size_t>& idx,
+                                 bool* server_closed) {
+  drain_idle();
   if (!session_ || !session_->can_send()) {
     Status s = open_stream();
     if (!s.is_ok()) return s;
@@ -340,7 +381,11 @@ Status ZerobusSink::deliver(const std::vector<std::string>& payloads, const std:
   }
   if (!call_->write(req)) {
     Status s = call_->finish(false);
-    if (s.is_ok()) s = unavailable("stream ended by the server");
+    if (s.is_ok() || close_signalled_) {
+      *server_closed = true;
+      close_stream(Status::ok());
+      return unavailable("stream ended by the server");
+    }
     close_stream(s);
     return s;
   }
@@ -357,11 +402,14 @@ Status ZerobusSink::deliver(const std::vector<std::string>& payloads, const std:
     const std::int64_t now = clock_.now_us();
     StreamSession::Event ev;
     bool from_response = false;
+    bool ended_ok = false;
     if (got == Call::Got::kResponse) {
       ev = session_->on_response(resp, now);
       from_response = true;
     } else if (got == Call::Got::kEnded) {
-      ev = session_->on_end(call_->finish(false));
+      Status end = call_->finish(false);
+      ended_ok = end.is_ok();
+      ev = session_->on_end(end);
     } else {
       ev = session_->on_time(now);
     }
@@ -378,6 +426,7 @@ Status ZerobusSink::deliver(const std::vector<std::string>& payloads, const std:
         }
         break;
       case StreamSession::Event::Kind::kCloseSignal: {
+        close_signalled_ = true;
         std::lock_guard lock(stats_mu_);
         ++stats_.close_signals;
         stats_.state = "closing";
@@ -387,6 +436,13 @@ Status ZerobusSink::deliver(const std::vector<std::string>& payloads, const std:
       }
       case StreamSession::Event::Kind::kError: {
         Status s = ev.error;
+        if (!from_response && (ended_ok || (close_signalled_ && !is_data_fault(s)))) {
+          // The server retired the stream on purpose (it announced it, or ended the
+          // call cleanly) with our request unacked: send it again on a new stream.
+          *server_closed = true;
+          close_stream(Status::ok());
+          return s;
+        }
         {
           std::lock_guard lock(stats_mu_);
           if (from_response) ++stats_.protocol_errors;

@@ -72,8 +72,15 @@ class ZerobusSink final : public pipeline::Sink {
   nlohmann::json diagnose() const;
 
  private:
-  // Sends payloads[idx...] as one request and waits for its ack.
+  // Sends payloads[idx...] as one request and waits for its ack. A request lost to a
+  // stream the server was closing on purpose (close signal, clean end) is sent once
+  // more on a new stream without counting a reset.
   Status deliver(const std::vector<std::string>& payloads, const std::vector<std::size_t>& idx);
+  Status deliver_once(const std::vector<std::string>& payloads, const std::vector<std::size_t>& idx,
+                      bool* server_closed);
+  // Applies what arrived while nothing was in flight (a close signal, the end of the
+  // call), so the next request does not go to a stream the server is retiring.
+  void drain_idle();
   void deliver_isolating(const std::vector<std::string>& payloads, std::vector<std::size_t> idx,
                          std::vector<pipeline::Rejection>& rejected, Status& retry);
   Status open_stream();
@@ -88,6 +95,7 @@ class ZerobusSink final : public pipeline::Sink {
   std::string descriptor_;  // serialized DescriptorProto of OtRecord
   std::unique_ptr<Call> call_;
   std::unique_ptr<StreamSession> session_;
+  bool close_signalled_ = false;  // on the current stream
 
   mutable std::mutex stats_mu_;
   SinkStats stats_;
