@@ -383,6 +383,8 @@ nlohmann::json Connector::zerobus_status() const {
                        {"protocol_errors", st.protocol_errors},
                        {"close_signals", st.close_signals},
                        {"ack_timeouts", st.ack_timeouts},
+                       {"batches_sent", st.batches_sent},
+                       {"batches_failed", st.batches_failed},
                        {"requests_sent", st.requests_sent},
                        {"records_acked", st.records_acked},
                        {"bytes_acked", st.bytes_acked},
@@ -452,9 +454,15 @@ void Connector::bind_metrics() {
                                  "Time from sending a batch to its ack, over the last 1024 batches.",
                                  {"target", "quantile"});
   auto& tokens = metrics_.counter("uc_zerobus_tokens_fetched_total", "OAuth tokens fetched (all tables).");
+  auto& sent = metrics_.counter("uc_zerobus_batches_sent_total",
+                                "Batches the Zerobus sink delivered (acked; rejected records aside).", {"target"});
+  auto& failed = metrics_.counter("uc_zerobus_batches_failed_total",
+                                  "Batches the Zerobus sink answered with a retry.", {"target"});
   for (const auto* sink : zerobus_sinks_) {
     telemetry::LabelValues l{sink->options().table};
     opened.set_callback(l, [sink] { return sink->stats().streams_opened; });
+    sent.set_callback(l, [sink] { return sink->stats().batches_sent; });
+    failed.set_callback(l, [sink] { return sink->stats().batches_failed; });
     reconnects.set_callback(l, [sink] { return sink->stats().stream_resets; });
     protocol.set_callback(l, [sink] { return sink->stats().protocol_errors; });
     closes.set_callback(l, [sink] { return sink->stats().close_signals; });

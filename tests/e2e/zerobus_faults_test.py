@@ -117,6 +117,9 @@ class ZerobusFaults(unittest.TestCase):
 
             metrics = harness.http_get(api, "/metrics")[2].decode()
             self.assertIn('uc_zerobus_stream_reconnects_total{target="main.plant.ot_bronze"}', metrics)
+            self.assertIn('uc_zerobus_batches_failed_total{target="main.plant.ot_bronze"}', metrics)
+            self.assertGreater(za["batches_sent"], 0)
+            self.assertGreater(za["batches_failed"] + by_table["main.plant.b_bronze"]["batches_failed"], 0)
             self.assertIn('uc_zerobus_ack_latency_seconds{target="main.plant.b_bronze",quantile="0.99"}', metrics)
 
             diag = zl.get_json(api, "/api/zerobus/diagnostics?target=main.plant.b_bronze")

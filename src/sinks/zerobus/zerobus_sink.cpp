@@ -512,12 +512,13 @@ pipeline::WriteResult ZerobusSink::write(const std::vector<Record>& batch) {
   }
   Status retry;
   if (!idx.empty()) deliver_isolating(payloads, std::move(idx), rejected, retry);
-  if (!retry.is_ok()) return pipeline::WriteResult::retry(retryable(retry));
-  if (rejected.empty()) return pipeline::WriteResult::delivered();
   {
     std::lock_guard lock(stats_mu_);
-    stats_.records_rejected += rejected.size();
+    ++(retry.is_ok() ? stats_.batches_sent : stats_.batches_failed);
+    if (retry.is_ok()) stats_.records_rejected += rejected.size();
   }
+  if (!retry.is_ok()) return pipeline::WriteResult::retry(retryable(retry));
+  if (rejected.empty()) return pipeline::WriteResult::delivered();
   std::sort(rejected.begin(), rejected.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
   return pipeline::WriteResult::partial(std::move(rejected));
 }

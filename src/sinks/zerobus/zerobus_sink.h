@@ -49,6 +49,8 @@ struct SinkStats {
   std::uint64_t protocol_errors = 0;    // malformed or impossible responses from the server
   std::uint64_t close_signals = 0;
   std::uint64_t ack_timeouts = 0;
+  std::uint64_t batches_sent = 0;    // write() answered delivered (possibly with rejections)
+  std::uint64_t batches_failed = 0;  // write() answered retry
   std::uint64_t requests_sent = 0;
   std::uint64_t records_acked = 0;
   std::uint64_t bytes_acked = 0;

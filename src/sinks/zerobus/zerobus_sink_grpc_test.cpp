@@ -166,6 +166,8 @@ TEST_F(SinkGrpc, DeliversBatchesWithConsecutiveOffsetsOnOneStream) {
   auto st = sink_->stats();
   EXPECT_EQ(st.streams_opened, 1u);
   EXPECT_EQ(st.records_acked, 3u);
+  EXPECT_EQ(st.batches_sent, 2u);
+  EXPECT_EQ(st.batches_failed, 0u);
   EXPECT_EQ(st.state, "open");
   EXPECT_EQ(service_.offset_errors, 0);
 }
@@ -234,6 +236,7 @@ TEST_F(SinkGrpc, UnavailableIsRetryable) {
   EXPECT_EQ(r.status.code(), StatusCode::kUnavailable);
   EXPECT_TRUE(sink_->write(batch({"a"})).status.is_ok());
   EXPECT_EQ(sink_->stats().stream_resets, 1u);
+  EXPECT_EQ(sink_->stats().batches_failed, 1u);
 }
 
 TEST_F(SinkGrpc, SchemaCheckRejectsBeforeSending) {
