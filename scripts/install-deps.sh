@@ -9,10 +9,12 @@ DEB_PACKAGES=(
   # libraries
   libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev libcpp-httplib-dev
   libasio-dev libprotobuf-dev protobuf-compiler libpcre2-dev libssl-dev libmodbus-dev
+  libgrpc++-dev protobuf-compiler-grpc libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-prometheus-client python3-cryptography
   python3-pymodbus python3-serial python3-serial-asyncio mbpoll socat
+  python3-grpcio python3-protobuf
   procps curl
   # fuzzing: clang with libFuzzer and the sanitizer runtimes (make test-fuzz)
   clang libclang-rt-14-dev

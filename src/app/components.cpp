@@ -39,7 +39,6 @@ std::vector<std::string> unavailable_features(const config::Config& cfg) {
       out.push_back("source " + s.name + " (protocol " + s.protocol + "): not started");
     }
   }
-  if (cfg.zerobus.enabled) out.push_back("Zerobus sink (zerobus.enabled): records go to the file/stdout sinks only");
   if (cfg.simulator.enabled && cfg.simulator.opcua.enabled) {
     out.push_back("OPC UA simulator (simulator.opcua.enabled): not started");
   }

@@ -12,6 +12,8 @@
 #include "normalize/normalizer.h"
 #include "sinks/file/file_sink.h"
 #include "sinks/stdout/stdout_sink.h"
+#include "sinks/zerobus/token.h"
+#include "sinks/zerobus/zerobus_sink.h"
 #include "telemetry/standard_metrics.h"
 
 namespace uc::app {
@@ -185,14 +187,37 @@ Result<std::unique_ptr<Connector>> Connector::build(const config::Config& cfg, c
 
   const bool file = options.file_sink && cfg.sinks.file.enabled;
   const bool out = options.stdout_sink || cfg.sinks.stdout_sink.enabled;
-  const bool several = file && out;
+  const bool zerobus = options.file_sink && cfg.zerobus.enabled;  // `read` prints only
+  const bool several = (file ? 1 : 0) + (out ? 1 : 0) + (zerobus ? 1 : 0) > 1;
   config::Config lane_cfg = cfg;
   if (!options.use_spool) lane_cfg.backpressure.disk_spool.enabled = false;
-  if (!file && !out) {
+  if (!file && !out && !zerobus) {
     return Status(StatusCode::kFailedPrecondition,
-                  "no sink is enabled (sinks.file.enabled and sinks.stdout.enabled are both false)");
+                  "no sink is enabled (sinks.file.enabled, sinks.stdout.enabled and zerobus.enabled are all false)");
+  }
+  if (zerobus) {
+    c->zerobus_tokens_ = std::make_shared<sinks::zerobus::TokenProvider>(
+        cfg.zerobus.workspace_host, sinks::zerobus::workspace_id_from_endpoint(cfg.zerobus.endpoint),
+        cfg.zerobus.client_id.value, cfg.zerobus.client_secret.value);
   }
   for (const auto& t : targets) {
+    if (zerobus) {
+      const config::TableName* table = cfg.zerobus.default_target ? &*cfg.zerobus.default_target : nullptr;
+      for (const auto& [source, name] : cfg.zerobus.source_targets) {
+        if (name.full_name() == t) table = &name;
+      }
+      if (table == nullptr || table->full_name() != t) {
+        return Status(StatusCode::kFailedPrecondition, "zerobus: no table for target " + t);
+      }
+      auto zo = sinks::zerobus::options_for(cfg.zerobus, *table);
+      if (Status v = sinks::zerobus::validate(zo); !v.is_ok()) return Status(v.code(), "zerobus: " + v.message());
+      auto sink = std::make_unique<sinks::zerobus::ZerobusSink>(zo, c->zerobus_tokens_, SystemClock::instance());
+      c->zerobus_sinks_.push_back(sink.get());
+      auto lo = lane_options(lane_cfg, t, "zerobus", several, cfg.zerobus.batch);
+      if (!options.use_spool) lo.dlq_directory.clear();
+      Status s = c->pipeline_->add_lane(std::move(lo), std::move(sink));
+      if (!s.is_ok()) return s;
+    }
     if (file) {
       sinks::file::Options fo;
       fo.directory = cfg.sinks.file.directory.empty()
@@ -244,6 +269,8 @@ Result<std::unique_ptr<Connector>> Connector::build(const config::Config& cfg, c
     providers.metrics = &c->metrics_;
     c->api_ = std::make_unique<api::ApiServer>(ao, providers);
     Status r = c->add_dlq_routes();
+    if (!r.is_ok()) return r;
+    r = c->add_zerobus_routes();
     if (!r.is_ok()) return r;
   }
   c->bind_metrics();
@@ -325,6 +352,52 @@ Status Connector::add_dlq_routes() {
   });
 }
 
+Status Connector::add_zerobus_routes() {
+  // GET /api/zerobus/diagnostics?target=T — DNS, TCP, token, and a stream opened and
+  // closed on a separate connection, per target table.
+  return api_->add_route("GET", "/api/zerobus/diagnostics", [this](const api::Request& req) {
+    if (zerobus_sinks_.empty()) return api::Response::error(409, "zerobus is not enabled");
+    const std::string target = req.query_value("target").value_or("");
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto* sink : zerobus_sinks_) {
+      if (!target.empty() && sink->options().table != target) continue;
+      out.push_back(sink->diagnose());
+    }
+    if (out.empty()) return api::Response::error(404, "no zerobus target named \"" + target + "\"");
+    bool ok = true;
+    for (const auto& t : out) ok = ok && t["ok"].get<bool>();
+    return api::Response::json({{"ok", ok}, {"targets", out}});
+  });
+}
+
+nlohmann::json Connector::zerobus_status() const {
+  nlohmann::json targets = nlohmann::json::array();
+  for (const auto* sink : zerobus_sinks_) {
+    auto st = sink->stats();
+    targets.push_back({{"table", sink->options().table},
+                       {"state", st.state},
+                       {"stream_id", st.stream_id},
+                       {"last_error", st.last_error},
+                       {"streams_opened", st.streams_opened},
+                       {"stream_resets", st.stream_resets},
+                       {"protocol_errors", st.protocol_errors},
+                       {"close_signals", st.close_signals},
+                       {"ack_timeouts", st.ack_timeouts},
+                       {"batches_sent", st.batches_sent},
+                       {"batches_failed", st.batches_failed},
+                       {"requests_sent", st.requests_sent},
+                       {"records_acked", st.records_acked},
+                       {"bytes_acked", st.bytes_acked},
+                       {"records_rejected", st.records_rejected},
+                       {"ack_latency_p50_s", st.ack_p50_s},
+                       {"ack_latency_p99_s", st.ack_p99_s}});
+  }
+  return {{"enabled", !zerobus_sinks_.empty()},
+          {"endpoint", cfg_.zerobus.endpoint},
+          {"tokens_fetched", zerobus_tokens_ ? zerobus_tokens_->fetched() : 0},
+          {"targets", targets}};
+}
+
 void Connector::bind_metrics() {
   auto m = telemetry::register_standard_metrics(metrics_);
   auto& dead_lettered = metrics_.counter("uc_records_dead_lettered_total",
@@ -366,6 +439,40 @@ void Connector::bind_metrics() {
     m.queue_size->set_callback(l, [lane] { return static_cast<double>(lane->queue_size()); });
     m.queue_capacity->with(l).set(static_cast<double>(lane->queue_capacity()));
   }
+  if (zerobus_sinks_.empty()) return;
+  auto& opened = metrics_.counter("uc_zerobus_streams_opened_total", "Zerobus streams created.", {"target"});
+  auto& reconnects = metrics_.counter("uc_zerobus_stream_reconnects_total",
+                                      "Zerobus streams ended by an error; the next batch opens a new one.", {"target"});
+  auto& protocol = metrics_.counter("uc_zerobus_protocol_errors_total",
+                                    "Malformed or impossible responses from the Zerobus server.", {"target"});
+  auto& closes = metrics_.counter("uc_zerobus_close_signals_total", "Close signals received from the server.",
+                                  {"target"});
+  auto& timeouts = metrics_.counter("uc_zerobus_ack_timeouts_total", "Streams reset for lack of acks.", {"target"});
+  auto& acked = metrics_.counter("uc_zerobus_records_acked_total", "Records the server acknowledged as durable.",
+                                 {"target"});
+  auto& latency = metrics_.gauge("uc_zerobus_ack_latency_seconds",
+                                 "Time from sending a batch to its ack, over the last 1024 batches.",
+                                 {"target", "quantile"});
+  auto& tokens = metrics_.counter("uc_zerobus_tokens_fetched_total", "OAuth tokens fetched (all tables).");
+  auto& sent = metrics_.counter("uc_zerobus_batches_sent_total",
+                                "Batches the Zerobus sink delivered (acked; rejected records aside).", {"target"});
+  auto& failed = metrics_.counter("uc_zerobus_batches_failed_total",
+                                  "Batches the Zerobus sink answered with a retry.", {"target"});
+  for (const auto* sink : zerobus_sinks_) {
+    telemetry::LabelValues l{sink->options().table};
+    opened.set_callback(l, [sink] { return sink->stats().streams_opened; });
+    sent.set_callback(l, [sink] { return sink->stats().batches_sent; });
+    failed.set_callback(l, [sink] { return sink->stats().batches_failed; });
+    reconnects.set_callback(l, [sink] { return sink->stats().stream_resets; });
+    protocol.set_callback(l, [sink] { return sink->stats().protocol_errors; });
+    closes.set_callback(l, [sink] { return sink->stats().close_signals; });
+    timeouts.set_callback(l, [sink] { return sink->stats().ack_timeouts; });
+    acked.set_callback(l, [sink] { return sink->stats().records_acked; });
+    latency.set_callback({sink->options().table, "0.5"}, [sink] { return sink->stats().ack_p50_s; });
+    latency.set_callback({sink->options().table, "0.99"}, [sink] { return sink->stats().ack_p99_s; });
+  }
+  auto provider = zerobus_tokens_;
+  tokens.set_callback({}, [provider] { return provider->fetched(); });
 }
 
 Status Connector::start() {
@@ -394,6 +501,7 @@ nlohmann::json Connector::status() const {
                     {"started_at_us", started_at_us_},
                     {"uptime_s", (SystemClock::instance().now_us() - started_at_us_) / 1'000'000}};
   j["unavailable_features"] = unavailable_;
+  j["zerobus"] = zerobus_status();
   return j;
 }
 

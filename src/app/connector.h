@@ -17,6 +17,11 @@ namespace uc::api {
 class ApiServer;
 }
 
+namespace uc::sinks::zerobus {
+class ZerobusSink;
+class TokenProvider;
+}  // namespace uc::sinks::zerobus
+
 namespace uc::app {
 
 struct ConnectorOptions {
@@ -46,12 +51,16 @@ class Connector {
   Connector(const config::Config& cfg);
   void bind_metrics();
   Status add_dlq_routes();
+  Status add_zerobus_routes();
+  nlohmann::json zerobus_status() const;
 
   config::Config cfg_;
   telemetry::MetricsRegistry metrics_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<api::ApiServer> api_;
   std::vector<std::string> unavailable_;
+  std::shared_ptr<sinks::zerobus::TokenProvider> zerobus_tokens_;
+  std::vector<sinks::zerobus::ZerobusSink*> zerobus_sinks_;  // owned by their lanes
   std::int64_t started_at_us_ = 0;
 };
 

@@ -187,6 +187,8 @@ struct ZerobusConfig {
   std::optional<TableName> default_target;  // required when enabled
   std::map<std::string, TableName> source_targets;  // keys name configured sources
   BatchConfig batch;
+  std::int64_t ack_timeout_ms = 60000;     // no ack progress for this long → a new stream
+  std::int64_t create_timeout_ms = 15000;  // stream creation must be answered within this
 };
 
 struct CredentialsConfig {

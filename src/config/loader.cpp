@@ -407,7 +407,7 @@ class DocumentParser {
   void parse_zerobus(const Reader& r, Config& c) const {
     ZerobusConfig& out = c.zerobus;
     r.check_keys({"enabled", "workspace_host", "endpoint", "tls", "auth", "record_format", "default_target",
-                  "source_targets", "batch"});
+                  "source_targets", "batch", "ack_timeout_ms", "create_timeout_ms"});
     out.enabled = r.get_bool("enabled", false);
     if (auto host = r.get_string("workspace_host")) {
       if (host->rfind("https://", 0) == 0 || host->rfind("http://", 0) == 0) {
@@ -440,6 +440,8 @@ class DocumentParser {
       }
     }
     if (auto b = r.get_object("batch")) parse_batch(*b, out.batch);
+    out.ack_timeout_ms = r.get_int_or("ack_timeout_ms", 60000, 100, 3600000);
+    out.create_timeout_ms = r.get_int_or("create_timeout_ms", 15000, 100, 600000);
     if (out.enabled) {
       if (!r.has("workspace_host") || out.workspace_host.empty()) {
         r.error("workspace_host is required when zerobus is enabled");

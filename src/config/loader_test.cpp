@@ -350,6 +350,13 @@ TEST(ConfigErrors, WebUiBeyondLoopbackNeedsToken) {
               ElementsAre());
 }
 
+TEST(ConfigErrors, ZerobusTimeoutsAreBounded) {
+  EXPECT_THAT(errors_of("connector: {name: t}\nzerobus:\n  ack_timeout_ms: 5\n  create_timeout_ms: 2000\n"),
+              ElementsAre(HasSubstr("c.yaml:3:19: zerobus.ack_timeout_ms:")));
+  EXPECT_THAT(errors_of("connector: {name: t}\nzerobus:\n  ack_timeout_ms: 500\n  create_timeout_ms: 2000\n"),
+              ElementsAre());
+}
+
 TEST(ConfigErrors, ZerobusEnabledNeedsEndpoint) {
   EXPECT_THAT(errors_of("connector: {name: t}\nzerobus:\n  enabled: true\n  workspace_host: https://x\n"
                         "  default_target: {catalog: a, schema: b, table: c}\n"),
