@@ -401,9 +401,10 @@ nlohmann::json Connector::zerobus_status() const {
 void Connector::bind_metrics() {
   auto m = telemetry::register_standard_metrics(metrics_);
   auto& dead_lettered = metrics_.counter("uc_records_dead_lettered_total",
-                                         "Records a sink rejected for good, written to the target's DLQ.", {"target"});
+                                         "Records a sink rejected for good, written to the target's DLQ.",
+                                         {"target", "sink"});
   auto& spooled = metrics_.counter("uc_records_spooled_total", "Records written to the target's disk spool.",
-                                   {"target"});
+                                   {"target", "sink"});
   for (const auto& s : pipeline_->sources()) {
     const pipeline::SourceCounters* c = s.counters;
     telemetry::LabelValues l{s.name};
@@ -421,16 +422,18 @@ void Connector::bind_metrics() {
   }
   for (const pipeline::Lane* lane : pipeline_->lanes()) {
     const auto& c = lane->counters();
-    telemetry::LabelValues l{lane->target()};
+    // One lane per target x sink: a target mirrored to two sinks has two of everything.
+    const std::string sink = lane->sink().name();
+    telemetry::LabelValues l{lane->target(), sink};
     m.records_enqueued->set_callback(l, [&c] { return c.enqueued.load(); });
     m.records_delivered->set_callback(l, [&c] { return c.delivered.load(); });
     m.batches_sent->set_callback(l, [&c] { return c.batches_sent.load(); });
     m.batches_failed->set_callback(l, [&c] { return c.batches_failed.load(); });
-    m.records_dropped->set_callback({lane->target(), "drop_oldest"}, [&c] { return c.dropped_oldest.load(); });
-    m.records_dropped->set_callback({lane->target(), "drop_newest"}, [&c] { return c.dropped_newest.load(); });
-    m.records_dropped->set_callback({lane->target(), "shutdown"}, [&c] { return c.dropped_shutdown.load(); });
-    m.records_dropped->set_callback({lane->target(), "rejected"}, [&c] { return c.rejected.load(); });
-    m.records_dropped->set_callback({lane->target(), "corrupt"}, [&c] { return c.corrupt.load(); });
+    m.records_dropped->set_callback({lane->target(), sink, "drop_oldest"}, [&c] { return c.dropped_oldest.load(); });
+    m.records_dropped->set_callback({lane->target(), sink, "drop_newest"}, [&c] { return c.dropped_newest.load(); });
+    m.records_dropped->set_callback({lane->target(), sink, "shutdown"}, [&c] { return c.dropped_shutdown.load(); });
+    m.records_dropped->set_callback({lane->target(), sink, "rejected"}, [&c] { return c.rejected.load(); });
+    m.records_dropped->set_callback({lane->target(), sink, "corrupt"}, [&c] { return c.corrupt.load(); });
     dead_lettered.set_callback(l, [&c] { return c.dead_lettered.load(); });
     spooled.set_callback(l, [&c] { return c.spooled.load(); });
     m.spool_bytes->set_callback(l, [lane] { return static_cast<double>(lane->spool_bytes()); });

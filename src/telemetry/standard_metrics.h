@@ -48,7 +48,7 @@ struct StandardMetrics {
   // Sets uc_source_state{source,state} to 1 for `state` and 0 for the others.
   // Takes the family lock: call on transitions, not per record.
   void set_source_state(std::string_view source, SourceState state) const;
-  void set_circuit_state(std::string_view target, CircuitState state) const;
+  void set_circuit_state(std::string_view target, std::string_view sink, CircuitState state) const;
 };
 
 // Registers every standard family. Throws std::invalid_argument only if the

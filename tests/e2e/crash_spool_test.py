@@ -81,6 +81,7 @@ class CrashRecovery(unittest.TestCase):
             code, _, body = harness.http_get(port, "/metrics")
             self.assertIn(b"uc_disk_spooled_bytes{target=", body)
             self.assertIn(b"uc_circuit_breaker_state{target=", body)
+            self.assertIn(b'sink="file"', body)
         finally:
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=60)

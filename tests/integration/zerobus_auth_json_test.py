@@ -40,8 +40,9 @@ class ZerobusAuthJson(unittest.TestCase):
             server.stop()
 
     def run_connector(self, wd, data, api, server):
+        # The file sink mirrors the same target: two lanes, told apart by the sink label.
         cfg = wd.write("config.yaml", zl.zerobus_config(data, api, server, record_format="json", sources=SOURCES,
-                                                        source_targets="    {}"))
+                                                        source_targets="    {}", file_sink=True))
         proc = zl.start_connector(BINARY, cfg, os.path.join(wd.path, "connector.log"), wd.path)
         try:
             def refused():
@@ -69,6 +70,15 @@ class ZerobusAuthJson(unittest.TestCase):
             self.assertEqual(zl.get_json(api, "/api/dlq")["targets"][0]["messages"], 0)
             diag = zl.get_json(api, "/api/zerobus/diagnostics")
             self.assertTrue(diag["ok"], diag)
+            metrics = harness.http_get(api, "/metrics")[2].decode()
+            delivered = {}
+            for line in metrics.splitlines():
+                if line.startswith(f'uc_records_delivered_total{{target="{TABLE}",sink="'):
+                    delivered[line.split('sink="')[1].split('"')[0]] = float(line.split()[-1])
+            self.assertEqual(set(delivered), {"file", "zerobus"}, metrics)
+            self.assertGreaterEqual(delivered["zerobus"], 2 * TICKS)
+            harness.wait_for(lambda: len(harness.read_jsonl_dir(os.path.join(data, "files", TABLE))) >= 2 * TICKS, 30,
+                             "the file sink's copy")
             with self.assertRaises(urllib.error.HTTPError) as e:
                 harness.http_get(api, "/api/zerobus/diagnostics?target=x.y.z")
             self.assertEqual(e.exception.code, 404)

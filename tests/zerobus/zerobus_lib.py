@@ -66,14 +66,15 @@ class TestServer:
 
 
 def zerobus_config(data, api_port, server, *, record_format="proto", sources="", source_targets="",
-                   ack_timeout_ms=1000, batch=50, extra=""):
+                   ack_timeout_ms=1000, batch=50, extra="", file_sink=False):
+    file = f"{{enabled: true, directory: {data}/files}}" if file_sink else "{enabled: false}"
     return f"""
 connector: {{name: zb-edge, log_level: info, data_dir: {data}}}
 web_ui: {{enabled: true, host: 127.0.0.1, port: {api_port}}}
 sources:
 {sources}
 sinks:
-  file: {{enabled: false}}
+  file: {file}
 backpressure:
   max_queue_size: 100000
   disk_spool: {{enabled: true, directory: {data}/spool, fsync: never}}
