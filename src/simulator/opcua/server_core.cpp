@@ -682,49 +682,59 @@ struct ServerCore::Impl {
     return body_of(resp);
   }
 
-  // One publishing cycle of `sub`: sends notifications or a keep-alive when a parked
-  // Publish request is there to carry them.
+  // One publishing cycle of `sub`: sends notifications (several responses when more
+  // changed than one message holds and Publish requests are parked) or a keep-alive.
   void cycle(Subscription& sub, Session& s, std::int64_t now, std::vector<Outgoing>& out) {
     if (s.publish.empty()) {
       sub.expired = ++sub.late_cycles > sub.lifetime_count;
       return;
     }
     sub.late_cycles = 0;
-    std::vector<ua::MonitoredItemNotification> changes;
-    if (sub.publishing) {
-      const std::size_t cap = std::min<std::size_t>(
-          sub.max_notifications == 0 ? options.max_notifications_per_message : sub.max_notifications,
-          options.max_notifications_per_message);
-      for (auto& [id, item] : sub.items) {
-        if (item.mode != ua::MonitoringMode::kReporting) continue;
-        if (item.node->version == item.reported_version) continue;
-        const ua::DataValue& v = item.node->value;
-        if (item.deadband > 0 && item.reported_version != ~std::uint64_t{0} && v.status == item.reported.status) {
-          const auto a = as_double(v), b = as_double(item.reported);
-          if (a && b && std::fabs(*a - *b) <= item.deadband) {
-            item.reported_version = item.node->version;
-            continue;
-          }
-        }
-        if (changes.size() >= cap) break;
-        ua::MonitoredItemNotification n;
-        n.client_handle = item.client_handle;
-        n.value = with_timestamps(v, item.timestamps, now);
-        changes.push_back(std::move(n));
-        item.reported_version = item.node->version;
-        item.reported = v;
+    const std::size_t cap = std::min<std::size_t>(
+        sub.max_notifications == 0 ? options.max_notifications_per_message : sub.max_notifications,
+        options.max_notifications_per_message);
+    for (bool first = true; !s.publish.empty(); first = false) {
+      std::vector<ua::MonitoredItemNotification> changes;
+      bool more = false;
+      if (sub.publishing) collect(sub, cap, now, changes, more);
+      if (changes.empty()) {
+        if (!first) return;
+        if (sub.first_sent && ++sub.idle_cycles < sub.keep_alive_count) return;
       }
+      respond(sub, s, now, std::move(changes), more, out);
+      if (!more) return;
     }
-    bool more = false;
-    if (sub.publishing) {
-      for (const auto& [id, item] : sub.items) {
-        if (item.mode == ua::MonitoringMode::kReporting && item.node->version != item.reported_version) {
-          more = true;
-          break;
+  }
+
+  // Up to `cap` notifications of changed items; `more` when changed items are left over.
+  void collect(Subscription& sub, std::size_t cap, std::int64_t now, std::vector<ua::MonitoredItemNotification>& changes,
+               bool& more) {
+    for (auto& [id, item] : sub.items) {
+      if (item.mode != ua::MonitoringMode::kReporting) continue;
+      if (item.node->version == item.reported_version) continue;
+      const ua::DataValue& v = item.node->value;
+      if (item.deadband > 0 && item.reported_version != ~std::uint64_t{0} && v.status == item.reported.status) {
+        const auto a = as_double(v), b = as_double(item.reported);
+        if (a && b && std::fabs(*a - *b) <= item.deadband) {
+          item.reported_version = item.node->version;
+          continue;
         }
       }
+      if (changes.size() >= cap) {
+        more = true;
+        return;
+      }
+      ua::MonitoredItemNotification n;
+      n.client_handle = item.client_handle;
+      n.value = with_timestamps(v, item.timestamps, now);
+      changes.push_back(std::move(n));
+      item.reported_version = item.node->version;
+      item.reported = v;
     }
-    if (changes.empty() && sub.first_sent && ++sub.idle_cycles < sub.keep_alive_count) return;
+  }
+
+  void respond(Subscription& sub, Session& s, std::int64_t now, std::vector<ua::MonitoredItemNotification> changes,
+               bool more, std::vector<Outgoing>& out) {
     ParkedPublish p = std::move(s.publish.front());
     s.publish.pop_front();
     ua::PublishResponse resp;
@@ -732,13 +742,11 @@ struct ServerCore::Impl {
     resp.subscription_id = sub.id;
     resp.results = std::move(p.ack_results);
     resp.notification_message.publish_time = ua::datetime_from_unix_us(now);
-    if (changes.empty()) {
-      resp.notification_message.sequence_number = sub.next_sequence;  // keep-alive: not consumed
-    } else {
+    resp.notification_message.sequence_number = sub.next_sequence;  // a keep-alive does not consume it
+    if (!changes.empty()) {
       counters.notifications += changes.size();
       ua::DataChangeNotification dcn;
       dcn.monitored_items = std::move(changes);
-      resp.notification_message.sequence_number = sub.next_sequence;
       sub.next_sequence = sub.next_sequence == 0xFFFFFFFF ? 1 : sub.next_sequence + 1;
       resp.notification_message.notification_data.push_back(ua::make_extension(dcn));
       sub.unacked[resp.notification_message.sequence_number] = resp.notification_message;

@@ -314,6 +314,50 @@ TEST_F(CoreTest, SubscriptionPublishesChangesKeepAlivesAndRepublishes) {
   EXPECT_EQ(pr.notification_message.sequence_number, 3U);  // the next one, not consumed
 }
 
+TEST_F(CoreTest, ACycleSplitsManyChangesOverTheParkedPublishRequests) {
+  login();
+  ua::CreateSubscriptionRequest cs;
+  cs.request_header = header();
+  cs.requested_publishing_interval = 1000;
+  cs.max_notifications_per_publish = 2;
+  cs.publishing_enabled = true;
+  const auto sub = call<ua::CreateSubscriptionResponse>(cs);
+  ua::CreateMonitoredItemsRequest cm;
+  cm.request_header = header();
+  cm.subscription_id = sub.subscription_id;
+  for (const char* n : {"Boolean", "SByte", "Byte", "Int16", "UInt16"}) {
+    ua::MonitoredItemCreateRequest item;
+    item.item_to_monitor.node_id = ua::NodeId(1, std::string("Demo.Static.") + n);
+    item.item_to_monitor.attribute_id = attr::kValue;
+    item.monitoring_mode = ua::MonitoringMode::kReporting;
+    cm.items_to_create.push_back(item);
+  }
+  ASSERT_EQ(call<ua::CreateMonitoredItemsResponse>(cm).results.size(), 5U);
+  for (int i = 0; i < 4; ++i) {
+    ua::PublishRequest p;
+    p.request_header = header();
+    std::vector<Outgoing> parked;
+    core_.handle(1, ++request_id_, ua::encode_service(p), now_, parked);
+    ASSERT_TRUE(parked.empty());
+  }
+  std::vector<Outgoing> out;
+  now_ += 1'000'000;
+  core_.tick(now_, out);
+  ASSERT_EQ(out.size(), 3U);  // 2 + 2 + 1; the fourth request stays parked
+  std::vector<std::size_t> sizes;
+  std::vector<bool> more;
+  for (const auto& o : out) {
+    ua::PublishResponse pr;
+    ASSERT_TRUE(ua::decode_service(o.body, pr, ua::Limits{}).is_ok());
+    ua::DataChangeNotification dcn;
+    ASSERT_TRUE(ua::decode_extension(pr.notification_message.notification_data.at(0), dcn, ua::Limits{}));
+    sizes.push_back(dcn.monitored_items.size());
+    more.push_back(pr.more_notifications);
+  }
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{2, 2, 1}));
+  EXPECT_EQ(more, (std::vector<bool>{true, true, false}));
+}
+
 TEST_F(CoreTest, APublishWithoutSubscriptionsFailsAtOnce) {
   login();
   ua::PublishRequest p;
