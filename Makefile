@@ -1,5 +1,5 @@
 # The two README commands: `make run` and `make test`. Both install what is missing first.
-.PHONY: deps build run test test-release test-asan asan bench clean
+.PHONY: deps build run test test-release test-asan test-fuzz asan bench clean
 
 JOBS ?= $(shell nproc)
 BIN := build/src/app/unified-connector
@@ -17,8 +17,10 @@ run: build
 	$(BIN) run --config config/demo.yaml
 
 # Every test: the release build (unit, integration, e2e), then the unit tests again
-# under AddressSanitizer + UBSan.
-test: test-release test-asan
+# under AddressSanitizer + UBSan, then each fuzz target under libFuzzer for a bounded
+# time (FUZZ_SECONDS each; clang build in build-fuzz).
+FUZZ_SECONDS ?= 20
+test: test-release test-asan test-fuzz
 
 test-release: build
 	ctest --preset default -j $(JOBS) --timeout 600
@@ -28,8 +30,13 @@ test-asan: deps
 	cmake --build --preset asan -j $(JOBS)
 	ctest --preset asan -j $(JOBS) --timeout 600
 
+test-fuzz: deps
+	cmake --preset fuzz -DUC_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	cmake --build --preset fuzz -j $(JOBS)
+	ctest --preset fuzz -j $(JOBS) --timeout 600
+
 bench: build
 	scripts/run-benchmarks.sh
 
 clean:
-	rm -rf build build-asan build-debug
+	rm -rf build build-asan build-debug build-fuzz

@@ -14,6 +14,8 @@ DEB_PACKAGES=(
   python3 python3-prometheus-client python3-cryptography
   python3-pymodbus python3-serial python3-serial-asyncio mbpoll socat
   procps curl
+  # fuzzing: clang with libFuzzer and the sanitizer runtimes (make test-fuzz)
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -144,11 +144,9 @@ class BadInput(unittest.TestCase):
         causes = {u: reason(by_source()[f"u{u}"][0]) for u in self.CAUSES}
         print("causes:", json.dumps(causes, indent=1))
 
-    @unittest.expectedFailure
     def test_an_answer_from_another_unit_id_is_rejected(self):
-        # KNOWN GAP: libmodbus 3.1.6 checks the unit id of an answer only over RTU; over
-        # TCP an answer carrying another unit id is accepted. Fixing it means framing
-        # TCP ourselves (or raw requests with our own answer check).
+        # libmodbus 3.1.6 checks the unit id of an answer only over RTU; the source sends raw
+        # requests and checks every field of the answer itself (protocols/modbus/adu.h).
         work = harness.Workdir("uc-modbus-unit-")
         fake = subprocess.Popen([lib.PY, os.path.join(HERE, "modbus_fake_server.py")], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
@@ -161,6 +159,7 @@ class BadInput(unittest.TestCase):
         finally:
             lib.stop(fake)
         self.assertEqual(recs[0]["quality"], "bad", recs[0])
+        self.assertIn("answer from unit id 6, expected 5", json.dumps(recs[0]), recs[0])
 
     def test_config_errors_are_clear_and_exit_2(self):
         work = harness.Workdir("uc-modbus-cfg-")

@@ -5,6 +5,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <span>
+
+#include "protocols/modbus/adu.h"
 
 namespace uc::sources::modbus {
 namespace {
@@ -87,30 +90,55 @@ void LibmodbusWire::interrupt() {
 }
 
 ReadOutcome LibmodbusWire::read(int unit, Table table, int start, int count, std::uint16_t* regs,
-                                     std::uint8_t* bits) {
+                                std::uint8_t* bits) {
+  namespace pm = protocols::modbus;
   if (!connected_) return {ReadOutcome::Kind::kConnection, 0, "not connected"};
-  modbus_set_slave(ctx_, unit);
-  int rc = -1;
+  pm::ReadExpectation expect;
+  expect.unit = static_cast<std::uint8_t>(unit);
+  expect.table = table;
+  expect.count = static_cast<std::uint16_t>(count);
+  modbus_set_slave(ctx_, unit);  // RTU: libmodbus drops frames of other units before their CRC check
   errno = 0;
-  switch (table) {
-    case Table::kCoil: rc = modbus_read_bits(ctx_, start, count, bits); break;
-    case Table::kDiscrete: rc = modbus_read_input_bits(ctx_, start, count, bits); break;
-    case Table::kHolding: rc = modbus_read_registers(ctx_, start, count, regs); break;
-    case Table::kInput: rc = modbus_read_input_registers(ctx_, start, count, regs); break;
+  // The request goes out as raw bytes and the answer comes back raw, so that every field
+  // of it is checked by pm::parse_read_answer (libmodbus 3.1.6 accepts a TCP answer
+  // from another unit id). TCP requests carry our own transaction ids, so a late answer
+  // to an earlier, timed-out request is told apart from the current one.
+  if (options_.transport == Transport::kTcp) {
+    expect.framing = pm::Framing::kTcp;
+    expect.tid = ++tid_;
+    const auto req = pm::tcp_read_request(expect.tid, expect.unit, table, static_cast<std::uint16_t>(start),
+                                          expect.count);
+    const ssize_t sent = ::send(modbus_get_socket(ctx_), req.data(), req.size(), MSG_NOSIGNAL);
+    if (sent != static_cast<ssize_t>(req.size())) {
+      return {ReadOutcome::Kind::kConnection, 0, std::string("send: ") + std::strerror(errno)};
+    }
+  } else {
+    expect.framing = pm::Framing::kRtu;
+    const auto req = pm::rtu_read_request(expect.unit, table, static_cast<std::uint16_t>(start), expect.count);
+    if (modbus_send_raw_request(ctx_, req.data(), static_cast<int>(req.size()) - 2) == -1) {
+      return {ReadOutcome::Kind::kConnection, 0, std::string("send: ") + modbus_strerror(errno)};
+    }
   }
-  if (rc == count) return {};
-  const int err = errno;
-  if (rc >= 0) {
-    return {ReadOutcome::Kind::kProtocol, 0,
-            "short answer: " + std::to_string(rc) + " of " + std::to_string(count) + " values"};
+  std::uint8_t answer[MODBUS_MAX_ADU_LENGTH];
+  errno = 0;
+  const int rc = modbus_receive_confirmation(ctx_, answer);
+  if (rc < 0) {
+    const int err = errno;
+    if (err == ETIMEDOUT) {
+      return {ReadOutcome::Kind::kTimeout, 0, "no answer within " + std::to_string(options_.timeout_ms) + " ms"};
+    }
+    const std::string text = modbus_strerror(err);
+    if (err >= MODBUS_ENOBASE) return {ReadOutcome::Kind::kProtocol, 0, "bad answer: " + text};
+    return {ReadOutcome::Kind::kConnection, 0, text};
   }
-  const std::string text = modbus_strerror(err);
-  if (err > MODBUS_ENOBASE && err <= EMBXGTAR) return {ReadOutcome::Kind::kException, err - MODBUS_ENOBASE, text};
-  if (err == ETIMEDOUT) {
-    return {ReadOutcome::Kind::kTimeout, 0, "no answer within " + std::to_string(options_.timeout_ms) + " ms"};
+  if (rc == 0) return {ReadOutcome::Kind::kProtocol, 0, "bad answer: the frame was for another unit id"};
+  const pm::ReadAnswer a = pm::parse_read_answer(std::span(answer, static_cast<std::size_t>(rc)), expect, regs, bits);
+  switch (a.kind) {
+    case pm::ReadAnswer::Kind::kOk: return {};
+    case pm::ReadAnswer::Kind::kException: return {ReadOutcome::Kind::kException, a.exception_code, a.error};
+    case pm::ReadAnswer::Kind::kMalformed: break;
   }
-  if (err >= MODBUS_ENOBASE) return {ReadOutcome::Kind::kProtocol, 0, "bad answer: " + text};
-  return {ReadOutcome::Kind::kConnection, 0, text};
+  return {ReadOutcome::Kind::kProtocol, 0, "bad answer: " + a.error};
 }
 
 }  // namespace uc::sources::modbus

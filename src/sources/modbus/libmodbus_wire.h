@@ -2,6 +2,7 @@
 // the socket/serial I/O only; values are converted by protocols/modbus.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <mutex>
 
@@ -29,6 +30,7 @@ class LibmodbusWire final : public Wire {
   bool connected_ = false;
   std::mutex fd_mu_;  // guards fd_ against interrupt() racing close()
   int fd_ = -1;
+  std::uint16_t tid_ = 0;  // last TCP transaction id sent
   bool interrupted_ = false;
 };
 
