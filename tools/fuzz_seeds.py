@@ -99,9 +99,17 @@ normalization:
 """)
 
 
+def opcua_server_request():
+    # Byte 0 >= 0x80 picks request template (byte0 % 12) of opcua_server_request_fuzz.cpp,
+    # byte 1 = 255 keeps all of it.
+    for i in range(12):
+        write("opcua_server_request", f"service_{i:02d}", bytes([128 + (i - 128) % 12, 255]))
+
+
 if __name__ == "__main__":
     os.makedirs(os.path.join(CORPUS, "config_loader"), exist_ok=True)
     modbus_answer()
     record_decoder()
     fernet_token()
     config_loader()
+    opcua_server_request()

@@ -55,7 +55,7 @@ int main(int argc, char** argv) {
   }
 
   std::string simulate_host = "127.0.0.1";
-  auto* simulate = app.add_subcommand("simulate", "Serve simulated plant data (the simulator: section; Modbus TCP)");
+  auto* simulate = app.add_subcommand("simulate", "Serve simulated plant data (the simulator: section; OPC UA and Modbus TCP)");
   simulate->add_option("-c,--config", config_path, "configuration file")->required();
   simulate->add_option("--host", simulate_host, "IPv4 address to listen on (default 127.0.0.1)");
 

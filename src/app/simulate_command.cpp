@@ -9,6 +9,7 @@
 #include "app/components.h"
 #include "config/loader.h"
 #include "simulator/modbus/modbus_server.h"
+#include "simulator/opcua/opcua_server.h"
 #include "sources/modbus/all_orders.h"
 #include "sources/modbus/libmodbus_wire.h"
 #include "telemetry/log.h"
@@ -19,8 +20,10 @@ namespace {
 class RunningSimulators final : public Simulators {
  public:
   std::unique_ptr<simulator::modbus::ModbusServer> modbus;
+  std::unique_ptr<simulator::opcua::OpcUaServer> opcua;
   ~RunningSimulators() override {
     if (modbus) modbus->stop();
+    if (opcua) opcua->stop();
   }
 };
 
@@ -51,7 +54,17 @@ Result<std::unique_ptr<Simulators>> start_simulators(const config::Config& cfg, 
     spdlog::info("simulator: Modbus TCP on {}:{} (register map: docs/simulator-modbus.md)", host, server->port());
     out->modbus = std::move(server);
   }
-  if (sim.opcua.enabled) spdlog::warn("simulator: the OPC UA part is not available yet in this build");
+  if (sim.opcua.enabled) {
+    simulator::opcua::ServerOptions o;
+    o.host = host;
+    o.port = sim.opcua.port;
+    o.space.variables = sim.opcua.variables;
+    auto server = std::make_unique<simulator::opcua::OpcUaServer>(o);
+    if (Status s = server->start(); !s.is_ok()) return s;
+    spdlog::info("simulator: OPC UA on {} with {} plant variables (address space: docs/simulator-opcua.md)",
+                 server->endpoint_url(), sim.opcua.variables);
+    out->opcua = std::move(server);
+  }
   if (sim.mqtt.enabled) spdlog::warn("simulator: the MQTT part is not available yet in this build");
   return std::unique_ptr<Simulators>(std::move(out));
 }
@@ -65,9 +78,9 @@ int cmd_simulate(const std::string& config_path, const std::string& host) {
   auto cfg = load_config(config_path);
   if (!cfg) return kExitUsage;
   telemetry::init_logging(config::to_string(cfg->connector.log_level));
-  if (!cfg->simulator.modbus.enabled) {
-    std::cerr << config_path << ": nothing to simulate: simulator.modbus.enabled is false (the OPC UA and MQTT "
-              << "parts are not available yet in this build)\n";
+  if (!cfg->simulator.modbus.enabled && !cfg->simulator.opcua.enabled) {
+    std::cerr << config_path << ": nothing to simulate: simulator.modbus.enabled and simulator.opcua.enabled are "
+              << "false (the MQTT part is not available yet in this build)\n";
     return kExitUsage;
   }
   cfg->simulator.enabled = true;  // `simulate` serves the enabled parts whatever `run` would do
