@@ -75,10 +75,13 @@ Result<Token> parse_token_response(std::string_view body, std::int64_t now_us) {
   }
   std::int64_t lifetime_s = 3600;
   if (auto e = j.find("expires_in"); e != j.end()) {
-    if (e->is_number_integer()) {
+    if (e->is_number_unsigned()) {
+      lifetime_s = static_cast<std::int64_t>(std::min<std::uint64_t>(e->get<std::uint64_t>(), 86'400));
+    } else if (e->is_number_integer()) {
       lifetime_s = e->get<std::int64_t>();
     } else if (e->is_number()) {
-      lifetime_s = static_cast<std::int64_t>(e->get<double>());
+      // Clamped as a double first: casting 1e30 to an integer is undefined behaviour.
+      lifetime_s = static_cast<std::int64_t>(std::clamp(e->get<double>(), 1.0, 86'400.0));
     } else {
       return Status(StatusCode::kUnavailable, "token response expires_in is not a number");
     }

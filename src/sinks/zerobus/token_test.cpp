@@ -57,6 +57,11 @@ TEST(Token, ParsesAndRejectsMalformedResponses) {
   EXPECT_EQ(ok->expires_at_us, 1000 + 120'000'000);
   EXPECT_EQ(parse_token_response(R"({"access_token":"abc"})", 0)->lifetime_us, 3600'000'000);
   EXPECT_EQ(parse_token_response(R"({"access_token":"abc","expires_in":-5})", 0)->lifetime_us, 1'000'000);
+  // Out of any integer's range (found by the zerobus_token fuzz target: the cast was UB).
+  EXPECT_EQ(parse_token_response(R"({"access_token":"abc","expires_in":1e30})", 0)->lifetime_us, 86'400'000'000);
+  EXPECT_EQ(parse_token_response(R"({"access_token":"abc","expires_in":-1e30})", 0)->lifetime_us, 1'000'000);
+  EXPECT_EQ(parse_token_response(R"({"access_token":"abc","expires_in":18446744073709551615})", 0)->lifetime_us,
+            86'400'000'000);
   for (const char* bad : {"", "{", "[]", "null", R"({"access_token":5})", R"({"access_token":""})",
                           R"({"token":"x"})", R"({"access_token":"x","expires_in":"soon"})",
                           R"({"access_token":"abc","expires_in":1)"}) {
