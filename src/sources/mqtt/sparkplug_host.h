@@ -18,9 +18,8 @@
 //   an older session and is ignored (counted).
 // - Metric timestamps become source_time (else the payload timestamp); is_null and the
 //   "Quality" property become ProtocolStatus kSparkplugNull / kSparkplugQuality.
-// - Sample address: "spBv1.0/<group>/<edge>[/<device>]#<metric name>"; the same text without
-//   '#' is the name_path matched by topic rules. "bdSeq" and "Node Control/*" metrics are
-//   session control, not data, and give no samples.
+// - Sample address (what topic rules match): "spBv1.0/<group>/<edge>[/<device>]#<metric>".
+//   "bdSeq" and "Node Control/*" metrics are session control, not data: no samples.
 // - With host_id set: the MQTT will is STATE {"online":false,"timestamp":T}, and after
 //   each connect {"online":true,"timestamp":T} (same T) is published, QoS 1 retained, on
 //   spBv1.0/STATE/<host_id>; if that topic ever says offline while we are connected, we
