@@ -112,6 +112,42 @@ class MqttJson(unittest.TestCase):
             self.publish_set(broker, port=broker.auth_port, extra=("-u", "uc", "-P", "s3cret", "-V", "5", "-q", "2"))
             self.check_values(work)
 
+    def test_tls_with_client_certificate(self):
+        with mosquitto.Broker(tls=True) as broker:
+            pki = broker.pki
+            extra = (f"    tls: {{ca_file: \"{pki['ca']}\", cert_file: \"{pki['client_cert']}\", "
+                     f"key_file: \"{pki['client_key']}\"}}\n")
+            work = harness.Workdir("uc_mqtt_tls_")
+            api = harness.free_port()
+            cfg = work.write("config.yaml", CONFIG.format(
+                data=os.path.join(work.path, "data"), records=os.path.join(work.path, "records"), api=api,
+                port=broker.tls_port, qos=1, version="5", extra=extra).replace("mqtt://", "mqtts://"))
+            proc = harness.start(BINARY, "run", "--config", cfg, cwd=work.path)
+            self.addCleanup(lambda: (proc.poll() is None and proc.kill(), proc.communicate(timeout=30)))
+            harness.wait_for(lambda: self.connected(api), 20, "a TLS connection")
+            tls_args = ("--cafile", pki["ca"], "--cert", pki["client_cert"], "--key", pki["client_key"])
+            self.publish_set(broker, port=broker.tls_port, extra=tls_args)
+            self.check_values(work)
+
+    def test_tls_rejects_a_server_the_ca_did_not_sign(self):
+        with mosquitto.Broker(tls=True) as broker:
+            other = mosquitto.make_pki(os.path.join(broker.dir, "other"))
+            extra = f"    tls: {{ca_file: \"{other['ca']}\"}}\n"
+            work = harness.Workdir("uc_mqtt_tls_")
+            api = harness.free_port()
+            cfg = work.write("config.yaml", CONFIG.format(
+                data=os.path.join(work.path, "data"), records=os.path.join(work.path, "records"), api=api,
+                port=broker.tls_port, qos=1, version="3.1.1", extra=extra).replace("mqtt://", "mqtts://"))
+            proc = harness.start(BINARY, "run", "--config", cfg, cwd=work.path)
+            try:
+                def refused():
+                    _, _, body = harness.http_get(api, "/api/status")
+                    return "certificate verify failed" in body.decode()
+                harness.wait_for(refused, 20, "the handshake to fail on verification")
+            finally:
+                proc.kill()
+                proc.communicate(timeout=30)
+
     def test_wrong_password_is_reported_and_retried(self):
         with mosquitto.Broker(auth=True) as broker:
             work = harness.Workdir("uc_mqtt_")

@@ -2,11 +2,16 @@
 
 #include <netdb.h>
 #include <netinet/in.h>
+#include <arpa/inet.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -66,6 +71,20 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+std::string ssl_errors() {
+  std::string out;
+  while (const unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    if (!out.empty()) out += "; ";
+    out += buf;
+  }
+  return out.empty() ? "unknown TLS error" : out;
+}
+
+// A TCP connection, optionally TLS (OpenSSL). After the handshake the socket is
+// non-blocking, so a TLS read never waits for a whole record or a post-handshake
+// message while acks are due; writes wait for POLLOUT.
 class Socket {
  public:
   Socket() = default;
@@ -73,10 +92,82 @@ class Socket {
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
   void close() {
+    if (ssl_ != nullptr) SSL_free(ssl_);
+    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+    ssl_ = nullptr;
+    ctx_ = nullptr;
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
   }
   int fd() const { return fd_; }
+  // Decrypted bytes already buffered: read without waiting for the socket.
+  bool pending() const { return ssl_ != nullptr && SSL_pending(ssl_) > 0; }
+
+  Status start_tls(const Tls& t, const std::string& host) {
+    ERR_clear_error();
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    if (ctx_ == nullptr) return internal_error("TLS: " + ssl_errors());
+    SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+    if (!t.ca_file.empty()) {
+      if (SSL_CTX_load_verify_locations(ctx_, t.ca_file.c_str(), nullptr) != 1) {
+        return Status(StatusCode::kFailedPrecondition, "TLS: cannot load ca_file " + t.ca_file + ": " + ssl_errors());
+      }
+    } else if (SSL_CTX_set_default_verify_paths(ctx_) != 1) {
+      return internal_error("TLS: cannot load the system CA store: " + ssl_errors());
+    }
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    if (!t.cert_file.empty()) {
+      if (SSL_CTX_use_certificate_chain_file(ctx_, t.cert_file.c_str()) != 1 ||
+          SSL_CTX_use_PrivateKey_file(ctx_, t.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
+          SSL_CTX_check_private_key(ctx_) != 1) {
+        return Status(StatusCode::kFailedPrecondition,
+                      "TLS: cannot use cert_file/key_file " + t.cert_file + ": " + ssl_errors());
+      }
+    }
+    ssl_ = SSL_new(ctx_);
+    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) return internal_error("TLS: " + ssl_errors());
+    in6_addr a6{};
+    in_addr a4{};
+    const bool is_ip = ::inet_pton(AF_INET, host.c_str(), &a4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
+    if (is_ip) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());
+    } else {
+      // SSL_set_tlsext_host_name, without the macro's C-style cast
+      SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
+      SSL_set1_host(ssl_, host.c_str());
+    }
+    timeval tv{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (SSL_connect(ssl_) != 1) {
+      const long vr = SSL_get_verify_result(ssl_);
+      std::string why = ssl_errors();
+      if (vr != X509_V_OK) why = std::string("certificate verify failed: ") + X509_verify_cert_error_string(vr);
+      return unavailable("TLS handshake with " + host + ": " + why);
+    }
+    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+    return Status::ok();
+  }
+
+  // > 0 bytes read; 0 closed by the peer; -1 error (errno or TLS); -2 nothing to read now.
+  ssize_t read(std::uint8_t* buf, std::size_t n, std::string& error) {
+    if (ssl_ == nullptr) {
+      const ssize_t r = ::recv(fd_, buf, n, 0);
+      if (r < 0) {
+        if (errno == EINTR || errno == EAGAIN) return -2;
+        error = std::string("recv: ") + std::strerror(errno);
+      }
+      return r;
+    }
+    ERR_clear_error();
+    const int r = SSL_read(ssl_, buf, static_cast<int>(std::min<std::size_t>(n, 1 << 30)));
+    if (r > 0) return r;
+    const int e = SSL_get_error(ssl_, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return -2;
+    if (e == SSL_ERROR_ZERO_RETURN) return 0;
+    error = "TLS read: " + ssl_errors();
+    return -1;
+  }
 
   Status connect(const std::string& host, int port, int timeout_ms, int wake_fd) {
     addrinfo hints{};
@@ -125,6 +216,19 @@ class Socket {
   Status send(const wire::Bytes& b) {
     std::size_t off = 0;
     while (off < b.size()) {
+      if (ssl_ != nullptr) {
+        ERR_clear_error();
+        const int n = SSL_write(ssl_, b.data() + off, static_cast<int>(std::min<std::size_t>(b.size() - off, 1 << 30)));
+        if (n > 0) {
+          off += static_cast<std::size_t>(n);
+          continue;
+        }
+        const int e = SSL_get_error(ssl_, n);
+        if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ) return unavailable("TLS write: " + ssl_errors());
+        pollfd p{fd_, static_cast<short>(e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN), 0};
+        if (::poll(&p, 1, 10000) == 0) return unavailable("TLS write: timed out");
+        continue;
+      }
       const ssize_t n = ::send(fd_, b.data() + off, b.size() - off, MSG_NOSIGNAL);
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -137,6 +241,8 @@ class Socket {
 
  private:
   int fd_ = -1;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
 };
 
 std::string random_suffix() {
@@ -165,10 +271,10 @@ class Session {
   // Runs until the connection fails or stop is requested. connected is set once CONNACK
   // accepted the session.
   Status run(const std::string& client_id, bool& connected) {
-    if (o_.tls.enabled) {
-      return Status(StatusCode::kUnimplemented, "TLS (mqtts://) is not implemented yet in this build");
-    }
     if (Status st = sock_.connect(o_.host, o_.port, 5000, acks_->wake_fd); !st.is_ok()) return st;
+    if (o_.tls.enabled) {
+      if (Status st = sock_.start_tls(o_.tls, o_.host); !st.is_ok()) return st;
+    }
     wire::ConnectOptions c;
     c.version = o_.version;
     c.client_id = client_id;
@@ -193,19 +299,19 @@ class Session {
       }
       if (now - last_recv_ > keep + keep / 2) return unavailable("broker silent for 1.5 x keep_alive");
       pollfd fds[2] = {{sock_.fd(), POLLIN, 0}, {acks_->wake_fd, POLLIN, 0}};
-      const int n = ::poll(fds, 2, 200);
+      const bool buffered = sock_.pending();
+      const int n = ::poll(fds, 2, buffered ? 0 : 200);
       if (n < 0 && errno != EINTR) return internal_error(std::string("poll: ") + std::strerror(errno));
-      if (n <= 0) continue;
+      if (n <= 0 && !buffered) continue;
       if ((fds[1].revents & POLLIN) != 0) {
         if (Status st = send_acks(); !st.is_ok()) return st;
       }
-      if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-        const ssize_t r = ::recv(sock_.fd(), buf, sizeof buf, 0);
+      if (buffered || (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+        std::string error;
+        const ssize_t r = sock_.read(buf, sizeof buf, error);
         if (r == 0) return unavailable("connection closed by the broker");
-        if (r < 0) {
-          if (errno == EINTR || errno == EAGAIN) continue;
-          return unavailable(std::string("recv: ") + std::strerror(errno));
-        }
+        if (r == -2) continue;
+        if (r < 0) return unavailable(error);
         last_recv_ = SteadyClock::now();
         decoder_.feed(buf, static_cast<std::size_t>(r));
         while (true) {
