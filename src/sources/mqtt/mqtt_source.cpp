@@ -394,11 +394,13 @@ class Session {
     return Status::ok();
   }
 
-  void bad_message(const std::string& topic, const Status& st) {
-    emitter_.count_error("decode");
+  // A message (or, with dropped = false, a part of it) that could not be used: counted
+  // with its reason as the source's last error, logged with a rate limit.
+  void bad_message(const std::string& topic, const Status& st, bool dropped = true) {
+    emitter_.count_error(st.message());
     auto logger = telemetry::get_logger("mqtt");
-    rlog_.log(*logger, spdlog::level::warn, "decode", "source {}: dropped message on {}: {}", source_name_,
-              printable(topic), st.message());
+    rlog_.log(*logger, spdlog::level::warn, "decode", "source {}: {} on {}: {}", source_name_,
+              dropped ? "dropped message" : "problem in message", printable(topic), st.message());
   }
 
   static std::string printable(const std::string& s) {
@@ -505,7 +507,7 @@ class Session {
       case PayloadFormat::kSparkplugB: {
         HostResult r = host_.handle(p.topic, p.payload.data(), p.payload.size(), now);
         d.outgoing = std::move(r.outgoing);
-        for (const auto& e : r.errors) bad_message(p.topic, e);
+        for (const auto& e : r.errors) bad_message(p.topic, e, false);
         d.samples = std::move(r.samples);
         return d;
       }
