@@ -65,6 +65,23 @@ def metric(api, name):
     return float(m.group(1)) if m else 0.0
 
 
+def varint(v):
+    out = b""
+    while True:
+        b, v = v & 0x7F, v >> 7
+        if v:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def huge_array_birth():
+    """NBIRTH (seq 0) with one Int8Array metric of 1 048 577 items (1 more than the limit)."""
+    data = b"\x00" * (1048576 + 1)
+    m = b"\x0a\x03big" + b"\x20" + varint(22) + b"\x82\x01" + varint(len(data)) + data  # name, datatype, bytes_value
+    return b"\x12" + varint(len(m)) + m + b"\x18\x00"  # metrics, seq 0
+
+
 def state_message(port):
     r = subprocess.run(["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", "spBv1.0/STATE/uc-host",
                         "-C", "1", "-W", "5", "-v"], capture_output=True, text=True, timeout=15)
@@ -129,6 +146,19 @@ class TahuEdgeNode(unittest.TestCase):
                     bad = {r["address"] for r in records(rec_dir) if r["quality"] == "bad"}
                     return addresses <= bad
                 harness.wait_for(all_bad, 30, "every metric of the dead node marked bad")
+
+                # bad input on Sparkplug topics: counted, never a crash
+                before = metric(api, "uc_source_errors_total")
+                good = open(os.path.join(HERE, "..", "fuzz", "corpus", "sparkplug_payload", "birth_types.bin"),
+                            "rb").read()
+                broker.pub("spBv1.0/tahu/NBIRTH/bad1", b"\xde\xad\xbe\xef\xff\xff", qos=1)   # garbage
+                broker.pub("spBv1.0/tahu/NBIRTH/bad2", good[:len(good) // 2], qos=1)             # truncated
+                broker.pub("spBv1.0/tahu/NBIRTH/bad3", b"\x12\xff\xff\xff\xff\x07\x0a\x01a", qos=1)  # 2 GB metric claimed
+                broker.pub("spBv1.0/tahu/NBIRTH/bad4", huge_array_birth(), qos=1)  # array over the 1 Mi item limit
+                broker.pub("spBv1.0/tahu/NDATA", b"\x18\x01", qos=1)                                    # not a node topic
+                harness.wait_for(lambda: metric(api, "uc_source_errors_total") >= before + 4, 20,
+                                 "bad Sparkplug messages counted")
+                self.assertIsNone(conn.poll())
             finally:
                 if edge and edge.poll() is None:
                     edge.kill()
