@@ -25,7 +25,7 @@ sinks:
 backpressure:
   max_queue_size: 100000
   drop_policy: block
-  disk_spool: {{enabled: false}}
+  disk_spool: {spool}
   retry: {{initial_ms: 20, max_ms: 200}}
   circuit_breaker: {{failure_threshold: 100000, open_s: 1}}
 sources:
@@ -69,7 +69,7 @@ class DurableAck(unittest.TestCase):
             api = harness.free_port()
             records_dir = os.path.join(work.path, "records")
             cfg = work.write("config.yaml", CONFIG.format(data=os.path.join(work.path, "data"), records=records_dir,
-                                                          api=api, port=broker.port))
+                                                          api=api, port=broker.port, spool="{enabled: false}"))
             with open(records_dir, "w") as f:  # the sink is down: its directory is a file
                 f.write("sink down")
 
@@ -106,6 +106,43 @@ class DurableAck(unittest.TestCase):
                 got = values(records_dir)
                 # at most the last unacknowledged batch could repeat; the old messages did not
                 self.assertLessEqual(len(got) - first_run - 1, 20, "old messages were redelivered: acks not sent")
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                proc.communicate(timeout=60)
+
+    def test_with_the_spool_messages_are_acked_once_spooled(self):
+        """With a spool the batch is durable when spooled: the broker gets its PUBACKs while the
+        sink is still down (else it would stop at 20 in flight), and after kill -9 the spool,
+        not the broker, delivers them."""
+        with mosquitto.Broker() as broker:
+            work = harness.Workdir("uc_mqtt_durable_spool_")
+            api = harness.free_port()
+            records_dir = os.path.join(work.path, "records")
+            spool = "{enabled: true, directory: \"%s\", fsync: batch}" % os.path.join(work.path, "spool")
+            cfg = work.write("config.yaml", CONFIG.format(data=os.path.join(work.path, "data"), records=records_dir,
+                                                          api=api, port=broker.port, spool=spool))
+            with open(records_dir, "w") as f:
+                f.write("sink down")
+
+            def spooled():
+                _, _, body = harness.http_get(api, "/api/status")
+                return json.loads(body)["targets"][0]["records_spooled"]
+
+            proc = harness.start(BINARY, "run", "--config", cfg, cwd=work.path)
+            try:
+                harness.wait_for(lambda: connected(api), 20, "connect")
+                broker.pub_many("seq/b", [json.dumps({"value": i}) for i in range(N)], qos=1)
+                harness.wait_for(lambda: spooled() >= N, 30, "all messages spooled while the sink is down")
+            finally:
+                proc.send_signal(signal.SIGKILL)
+                proc.communicate(timeout=30)
+
+            os.remove(records_dir)
+            proc = harness.start(BINARY, "run", "--config", cfg, cwd=work.path)
+            try:
+                harness.wait_for(lambda: set(values(records_dir)) >= set(range(N)), 60, "the spool delivers everything")
+                # the broker had its acks: at most a last unacknowledged handful comes again
+                self.assertLessEqual(metric(api, "uc_records_received_total"), 20)
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.communicate(timeout=60)
