@@ -12,8 +12,10 @@ build: deps
 	cmake --build --preset default -j $(JOBS)
 
 # The demo: synthetic plant sources -> normalize -> file sink under ./data/records,
-# API and metrics on http://127.0.0.1:8080. Ctrl-C stops it gracefully.
+# API and metrics on http://127.0.0.1:8080. Ctrl-C stops it gracefully. A loopback
+# mosquitto is started first unless one already answers on 127.0.0.1:1883.
 run: build
+	@bash scripts/demo-broker.sh 1883
 	$(BIN) run --config config/demo.yaml
 
 # Every test: the release build (unit, integration, e2e), then the unit tests again

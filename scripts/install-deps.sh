@@ -15,6 +15,7 @@ DEB_PACKAGES=(
   python3 python3-prometheus-client python3-cryptography
   python3-pymodbus python3-serial python3-serial-asyncio mbpoll socat
   python3-grpcio python3-protobuf
+  mosquitto mosquitto-clients openssl
   procps curl
   # fuzzing: clang with libFuzzer and the sanitizer runtimes (make test-fuzz)
   clang libclang-rt-14-dev
@@ -36,3 +37,20 @@ if ((${#missing[@]})); then
 else
   echo "install-deps: all Debian packages present"
 fi
+
+# npm test peers: each folder with a package-lock.json gets `npm ci` when its
+# node_modules is missing or older than the lock file.
+NPM_DIRS=(tests/interop/sparkplug-js)
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+for d in "${NPM_DIRS[@]}"; do
+  dir="$ROOT/$d"
+  if [ -d "$dir/node_modules" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    continue
+  fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm not found; the tests in $d will fail until Node.js and npm are installed" >&2
+    continue
+  fi
+  echo "install-deps: npm ci in $d"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+done

@@ -3,6 +3,7 @@
 #include "sources/modbus/config.h"
 #include "sources/modbus/modbus_source.h"
 #include "sources/mqtt/config.h"
+#include "sources/mqtt/mqtt_source.h"
 #include "sources/opcua/config.h"
 #include "sources/synthetic/config.h"
 #include "sources/synthetic/synthetic_source.h"
@@ -28,6 +29,11 @@ Result<std::unique_ptr<pipeline::Source>> build_source(const config::SourceConfi
     if (opts == nullptr) return internal_error("source " + source.name + ": modbus options missing");
     return std::unique_ptr<pipeline::Source>(std::make_unique<sources::modbus::ModbusSource>(source.name, *opts));
   }
+  if (source.protocol == "mqtt") {
+    const auto* opts = dynamic_cast<const sources::mqtt::Options*>(source.options.get());
+    if (opts == nullptr) return internal_error("source " + source.name + ": mqtt options missing");
+    return std::unique_ptr<pipeline::Source>(std::make_unique<sources::mqtt::MqttSource>(source.name, *opts));
+  }
   return Status(StatusCode::kUnimplemented,
                 "source " + source.name + ": protocol " + source.protocol + " is not available yet in this build");
 }
@@ -35,15 +41,12 @@ Result<std::unique_ptr<pipeline::Source>> build_source(const config::SourceConfi
 std::vector<std::string> unavailable_features(const config::Config& cfg) {
   std::vector<std::string> out;
   for (const auto& s : cfg.sources) {
-    if (s.enabled && s.protocol != "synthetic" && s.protocol != "modbus") {
+    if (s.enabled && s.protocol != "synthetic" && s.protocol != "modbus" && s.protocol != "mqtt") {
       out.push_back("source " + s.name + " (protocol " + s.protocol + "): not started");
     }
   }
   if (cfg.simulator.enabled && cfg.simulator.opcua.enabled) {
     out.push_back("OPC UA simulator (simulator.opcua.enabled): not started");
-  }
-  if (cfg.simulator.enabled && cfg.simulator.mqtt.enabled) {
-    out.push_back("MQTT simulator (simulator.mqtt.enabled): not started");
   }
   if (cfg.discovery.enabled) out.push_back("discovery (discovery.enabled): no scans run");
   if (cfg.web_ui.enabled && cfg.web_ui.tls.enabled) out.push_back("API TLS (web_ui.tls.enabled): serving plain HTTP");

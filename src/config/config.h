@@ -67,6 +67,8 @@ struct SimulatorConfig {
     std::string broker = "mqtt://127.0.0.1:1883";
     bool json = true;
     bool sparkplug = true;
+    int interval_ms = 1000;  // 0: as fast as the broker takes them
+    int devices = 2;         // 1..1000
   } mqtt;
 };
 

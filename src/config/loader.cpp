@@ -138,7 +138,7 @@ class DocumentParser {
       out.modbus.port = port(*s, "port", out.modbus.port);
     }
     if (auto s = r.get_object("mqtt")) {
-      s->check_keys({"enabled", "broker", "json", "sparkplug"});
+      s->check_keys({"enabled", "broker", "json", "sparkplug", "interval_ms", "devices"});
       out.mqtt.enabled = s->get_bool("enabled", true);
       if (auto broker = s->get_string("broker")) {
         if (broker->rfind("mqtt://", 0) == 0 || broker->rfind("mqtts://", 0) == 0) {
@@ -149,6 +149,8 @@ class DocumentParser {
       }
       out.mqtt.json = s->get_bool("json", true);
       out.mqtt.sparkplug = s->get_bool("sparkplug", true);
+      out.mqtt.interval_ms = static_cast<int>(s->get_int_or("interval_ms", out.mqtt.interval_ms, 0, 3600000));
+      out.mqtt.devices = static_cast<int>(s->get_int_or("devices", out.mqtt.devices, 1, 1000));
     }
   }
 

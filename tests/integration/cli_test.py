@@ -40,7 +40,7 @@ class Cli(unittest.TestCase):
     def test_validate_demo_config(self):
         r = run("validate", "--config", os.path.join(ROOT, "config", "demo.yaml"))
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("ok (4 sources)", r.stdout)
+        self.assertIn("ok (5 sources)", r.stdout)
 
     def test_validate_reports_every_error_with_position(self):
         wd = harness.Workdir("uc_cli_")
@@ -57,11 +57,11 @@ class Cli(unittest.TestCase):
 
     def test_validate_notes_features_not_built_yet(self):
         wd = harness.Workdir("uc_cli_")
-        path = wd.write("c.yaml", "connector: {name: x}\nsources:\n  - {name: m, protocol: mqtt, "
-                                  "endpoint: 'mqtt://127.0.0.1:1883', topics: ['a/#']}\n")
+        path = wd.write("c.yaml", "connector: {name: x}\nsources:\n  - {name: m, protocol: opcua, "
+                                  "endpoint: 'opc.tcp://127.0.0.1:4840', nodes: [{node_id: 'ns=1;s=a'}]}\n")
         r = run("validate", "--config", path)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("not available yet in this build: source m (protocol mqtt)", r.stdout)
+        self.assertIn("not available yet in this build: source m (protocol opcua)", r.stdout)
 
     def test_schema_sql_lists_every_column_in_order(self):
         r = run("schema", "--sql", "--table", "cat.sch.tbl")
@@ -100,8 +100,8 @@ class Cli(unittest.TestCase):
 
     def test_read_source_not_built_yet(self):
         wd = harness.Workdir("uc_cli_")
-        path = wd.write("c.yaml", "connector: {name: x}\nsources:\n  - {name: m, protocol: mqtt, "
-                                  "endpoint: 'mqtt://127.0.0.1:1883', topics: ['a/#']}\n")
+        path = wd.write("c.yaml", "connector: {name: x}\nsources:\n  - {name: m, protocol: opcua, "
+                                  "endpoint: 'opc.tcp://127.0.0.1:4840', nodes: [{node_id: 'ns=1;s=a'}]}\n")
         r = run("read", "--config", path, "--source", "m")
         self.assertEqual(r.returncode, 1)
         self.assertIn("not available yet", r.stderr)

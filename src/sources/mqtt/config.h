@@ -11,16 +11,18 @@
 
 #include "config/config.h"
 #include "config/reader.h"
+#include "protocols/mqtt/codec.h"
+#include "sources/mqtt/payload.h"
 
 namespace uc::sources::mqtt {
 
 enum class PayloadFormat : std::uint8_t { kAuto, kJson, kSparkplugB, kText };
 
-// Where the fields of a JSON payload are.
-struct JsonFields {
-  std::string value_field = "value";
-  std::string timestamp_field = "timestamp";
-  std::string quality_field = "quality";
+// Sparkplug B host behaviour (SPEC §4; research protocols.md §5.3).
+struct SparkplugOptions {
+  std::string host_id;  // non-empty: publish primary-host STATE on spBv1.0/STATE/<host_id> (v3.0)
+  int rebirth_interval_ms = 5000;  // at most one rebirth NCMD per edge node per interval
+  bool send_rebirth = true;        // request a rebirth on a seq gap or an unknown alias
 };
 
 struct Tls {
@@ -35,7 +37,12 @@ struct Options : config::SourceOptions {
   int qos = 1;
   std::vector<std::string> topics;  // valid topic filters, at least one
   PayloadFormat payload_format = PayloadFormat::kAuto;
-  JsonFields json;
+  JsonMapping json;
+  SparkplugOptions sparkplug;
+  protocols::mqtt::Version version = protocols::mqtt::Version::k311;
+  int keep_alive_s = 30;
+  std::uint32_t session_expiry_s = 86400;  // MQTT 5 with clean_session: false
+  std::size_t max_packet_bytes = 16u << 20;
   config::Secret username;
   config::Secret password;
   Tls tls;

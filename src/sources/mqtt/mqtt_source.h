@@ -1,0 +1,52 @@
+// The MQTT source: one broker connection on its own thread, using our sans-IO client
+// codec (protocols/mqtt) over a TCP socket.
+//
+// Durable ack (SPEC §4, DESIGN rule 6): a QoS 1 PUBLISH is answered with PUBACK, and a
+// QoS 2 PUBLISH with PUBREC, only when the pipeline calls the batch's on_durable (the
+// records are in the spool, or delivered when there is no spool). on_durable runs on a
+// pipeline thread: it queues the packet id and wakes the connection thread (eventfd),
+// which alone writes to the socket. A batch resolved after its connection was lost is not
+// acknowledged: the broker redelivers it to the next connection of a persistent session
+// (at-least-once, duplicates possible). Messages that cannot be decoded are counted,
+// logged with a rate limit and acknowledged at once (a redelivery would fail the same way).
+//
+// Backpressure: publish() blocks this thread under the `block` policy, so no further
+// messages are read or acknowledged and the broker's in-flight window fills up.
+//
+// Reconnects with exponential back-off (100 ms .. 30 s, ±20 % jitter) and subscribes
+// again after every connect; with clean_session: false the broker keeps the session and
+// queued QoS 1/2 messages while we are away.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "pipeline/source.h"
+#include "sources/mqtt/config.h"
+
+namespace uc::sources::mqtt {
+
+struct AckChannel;
+
+class MqttSource final : public pipeline::Source {
+ public:
+  MqttSource(std::string name, Options options);
+  ~MqttSource() override;
+
+  const std::string& name() const override { return name_; }
+  Status start(pipeline::Emitter& emitter) override;
+  void stop() override;
+
+ private:
+  void run(pipeline::Emitter& emitter);
+
+  std::string name_;
+  Options options_;
+  std::shared_ptr<AckChannel> acks_;
+  std::thread thread_;
+};
+
+}  // namespace uc::sources::mqtt

@@ -1,0 +1,305 @@
+#include "sources/mqtt/sparkplug_host.h"
+
+#include <nlohmann/json.hpp>
+
+#include "sources/mqtt/config.h"
+#include "sources/mqtt/payload.h"
+
+namespace uc::sources::mqtt {
+namespace sp = protocols::sparkplug;
+
+namespace {
+
+struct Topic {
+  std::string group, type, edge, device;
+};
+
+std::optional<Topic> parse_topic(const std::string& topic) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t slash = topic.find('/', start);
+    parts.push_back(topic.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+    if (parts.size() > 5) return std::nullopt;
+  }
+  if (parts.size() < 3 || parts[0] != "spBv1.0") return std::nullopt;
+  if (parts[1] == "STATE") {
+    if (parts.size() != 3) return std::nullopt;
+    return Topic{"", "STATE", parts[2], ""};
+  }
+  if (parts.size() < 4 || parts.size() > 5) return std::nullopt;
+  for (const auto& p : parts) {
+    if (p.empty()) return std::nullopt;
+  }
+  return Topic{parts[1], parts[2], parts[3], parts.size() == 5 ? parts[4] : ""};
+}
+
+std::string metric_key(const std::string& device, const std::string& name) { return device + '\n' + name; }
+
+bool is_control(const std::string& name) { return name == "bdSeq" || name.rfind("Node Control/", 0) == 0; }
+
+}  // namespace
+
+SparkplugHost::SparkplugHost(const SparkplugOptions& options, const Clock& clock) : options_(options), clock_(clock) {}
+
+std::string SparkplugHost::state_payload(bool online) const {
+  return std::string("{\"online\":") + (online ? "true" : "false") +
+         ",\"timestamp\":" + std::to_string(state_timestamp_ms_) + "}";
+}
+
+std::optional<protocols::mqtt::Will> SparkplugHost::will() {
+  if (options_.host_id.empty()) return std::nullopt;
+  state_timestamp_ms_ = static_cast<std::uint64_t>(clock_.now_us() / 1000);
+  const std::string text = state_payload(false);
+  return protocols::mqtt::Will{"spBv1.0/STATE/" + options_.host_id, {text.begin(), text.end()}, 1, true};
+}
+
+std::vector<std::string> SparkplugHost::subscriptions() const {
+  if (options_.host_id.empty()) return {};
+  return {"spBv1.0/STATE/" + options_.host_id};
+}
+
+std::vector<OutgoingMessage> SparkplugHost::on_connected() {
+  connected_ = true;
+  if (options_.host_id.empty()) return {};
+  const std::string text = state_payload(true);
+  return {OutgoingMessage{"spBv1.0/STATE/" + options_.host_id, {text.begin(), text.end()}, 1, true}};
+}
+
+std::vector<OutgoingMessage> SparkplugHost::on_disconnecting() {
+  connected_ = false;
+  if (options_.host_id.empty()) return {};
+  const std::string text = state_payload(false);
+  return {OutgoingMessage{"spBv1.0/STATE/" + options_.host_id, {text.begin(), text.end()}, 1, true}};
+}
+
+void SparkplugHost::on_connection_lost() {
+  connected_ = false;
+  for (auto& [key, node] : nodes_) {
+    node.born = false;
+    node.rebirth_sent = false;
+    node.last_rebirth_us = 0;
+  }
+}
+
+void SparkplugHost::request_rebirth(const std::string& group, const std::string& edge, Node& node,
+                                   const std::string& why, HostResult& out) {
+  out.errors.push_back(invalid_argument("Sparkplug " + group + "/" + edge + ": " + why));
+  if (!options_.send_rebirth) return;
+  const std::int64_t now = clock_.steady_us();
+  if (node.rebirth_sent && now - node.last_rebirth_us < std::int64_t{options_.rebirth_interval_ms} * 1000) return;
+  node.rebirth_sent = true;
+  node.last_rebirth_us = now;
+  ++counters_.rebirths_requested;
+  sp::OutPayload p;
+  p.timestamp = static_cast<std::uint64_t>(clock_.now_us() / 1000);
+  sp::OutMetric m;
+  m.name = "Node Control/Rebirth";
+  m.timestamp = p.timestamp;
+  m.datatype = sp::kBoolean;
+  m.value_type = sp::kBoolean;
+  m.value = true;
+  p.metrics.push_back(std::move(m));
+  out.outgoing.push_back(OutgoingMessage{"spBv1.0/" + group + "/NCMD/" + edge, sp::encode_payload(p), 0, false});
+}
+
+HostResult SparkplugHost::handle(const std::string& topic, const std::uint8_t* data, std::size_t size,
+                                 TimestampUs now) {
+  HostResult out;
+  const auto t = parse_topic(topic);
+  if (!t) {
+    out.samples = invalid_argument("not a Sparkplug B topic (spBv1.0/<group>/<type>/<edge>[/<device>])");
+    return out;
+  }
+  if (!is_valid_utf8(topic)) {
+    out.samples = invalid_argument("topic is not valid UTF-8");
+    return out;
+  }
+  if (t->type == "STATE") {
+    // Our own STATE said offline (e.g. the will of an earlier connection): say online again.
+    if (!options_.host_id.empty() && t->edge == options_.host_id && connected_) {
+      const auto j = nlohmann::json::parse(data, data + size, nullptr, false);
+      if (!j.is_discarded() && j.is_object() && j.contains("online") && j["online"].is_boolean() &&
+          !j["online"].get<bool>()) {
+        out.outgoing = on_connected();
+      }
+    }
+    return out;  // other hosts' STATE: nothing to record
+  }
+  if (t->type == "NCMD" || t->type == "DCMD") return out;  // commands (ours or another host's)
+  const bool device_msg = t->type == "DBIRTH" || t->type == "DDATA" || t->type == "DDEATH";
+  const bool node_msg = t->type == "NBIRTH" || t->type == "NDATA" || t->type == "NDEATH";
+  if ((!device_msg && !node_msg) || device_msg == t->device.empty()) {
+    out.samples = invalid_argument("unknown Sparkplug message type or device part in " + t->type);
+    return out;
+  }
+  auto decoded = sp::decode_payload(data, size, limits_);
+  if (!decoded) {
+    out.samples = decoded.status();
+    return out;
+  }
+  sp::Payload& p = *decoded;
+  Node& node = nodes_[t->group + "/" + t->edge];
+  const std::string base = "spBv1.0/" + t->group + "/" + t->edge + (t->device.empty() ? "" : "/" + t->device);
+  SampleBatch batch;
+
+  auto stale = [&](const std::string& device_filter, bool whole_node, const char* why) {
+    for (const auto& [key, e] : node.metrics) {
+      if ((!whole_node && e.device != device_filter) || is_control(e.name)) continue;
+      Sample s;
+      s.address = "spBv1.0/" + t->group + "/" + t->edge + (e.device.empty() ? "" : "/" + e.device) + "#" + e.name;
+      s.meta = e.meta;
+      s.receive_time = now;
+      if (p.timestamp) s.source_time = static_cast<TimestampUs>(*p.timestamp) * 1000;
+      s.status.kind = ProtocolStatus::Kind::kStale;
+      s.status.text = why;
+      batch.push_back(std::move(s));
+    }
+  };
+
+  if (t->type == "NDEATH") {
+    std::optional<std::uint64_t> bd;
+    for (const auto& m : p.metrics) {
+      if (m.name && *m.name == "bdSeq" && (m.field == sp::ValueField::kLong || m.field == sp::ValueField::kInt)) {
+        bd = m.int_bits;
+      }
+    }
+    if (bd && node.bdseq && *bd != *node.bdseq) {
+      ++counters_.stale_deaths_ignored;
+      out.errors.push_back(invalid_argument("Sparkplug " + t->group + "/" + t->edge + ": NDEATH bdSeq " +
+                                            std::to_string(*bd) + " does not match the NBIRTH's " +
+                                            std::to_string(*node.bdseq) + "; ignored"));
+      return out;
+    }
+    stale({}, true, "NDEATH");
+    node.born = false;
+    node.devices_born.clear();
+    out.samples = std::move(batch);
+    return out;
+  }
+
+  // seq: NBIRTH resets it; everything else continues it.
+  if (!p.seq || *p.seq > 255) {
+    out.samples = invalid_argument(t->type + " without a valid seq (0..255)");
+    return out;
+  }
+  const int seq = static_cast<int>(*p.seq);
+  if (t->type == "NBIRTH") {
+    node = Node{};
+    node.born = true;
+    node.last_seq = seq;
+    for (const auto& m : p.metrics) {
+      if (m.name && *m.name == "bdSeq" && (m.field == sp::ValueField::kLong || m.field == sp::ValueField::kInt)) {
+        node.bdseq = m.int_bits;
+      }
+    }
+    if (seq != 0) out.errors.push_back(invalid_argument("NBIRTH with seq " + std::to_string(seq) + " (expected 0)"));
+  } else {
+    if (!node.born) {
+      request_rebirth(t->group, t->edge, node, t->type + " before NBIRTH", out);
+      out.samples = SampleBatch{};
+      return out;
+    }
+    if (seq != (node.last_seq + 1) % 256) {
+      ++counters_.seq_gaps;
+      request_rebirth(t->group, t->edge, node,
+                      "seq gap: expected " + std::to_string((node.last_seq + 1) % 256) + ", got " + std::to_string(seq),
+                      out);
+    }
+    node.last_seq = seq;
+  }
+
+  if (t->type == "DBIRTH") {
+    // A new DBIRTH replaces that device's metrics.
+    for (auto it = node.metrics.begin(); it != node.metrics.end();) {
+      it = it->second.device == t->device ? node.metrics.erase(it) : std::next(it);
+    }
+    for (auto it = node.aliases.begin(); it != node.aliases.end();) {
+      it = it->second.device == t->device ? node.aliases.erase(it) : std::next(it);
+    }
+    node.devices_born.insert(t->device);
+  } else if (t->type == "DDATA" || t->type == "DDEATH") {
+    if (node.devices_born.count(t->device) == 0) {
+      request_rebirth(t->group, t->edge, node, t->type + " from device " + t->device + " before its DBIRTH", out);
+      out.samples = SampleBatch{};
+      return out;
+    }
+  }
+  if (t->type == "DDEATH") {
+    stale(t->device, false, "DDEATH");
+    node.devices_born.erase(t->device);
+    out.samples = std::move(batch);
+    return out;
+  }
+
+  const bool birth = t->type == "NBIRTH" || t->type == "DBIRTH";
+  batch.reserve(p.metrics.size());
+  for (const sp::Metric& m : p.metrics) {
+    const AliasEntry* entry = nullptr;
+    AliasEntry born_entry;
+    if (birth) {
+      if (!m.name || !m.datatype) {
+        out.errors.push_back(invalid_argument(t->type + " metric without name or datatype"));
+        continue;
+      }
+      born_entry.device = t->device;
+      born_entry.name = *m.name;
+      born_entry.datatype = *m.datatype;
+      auto meta = std::make_shared<TagMeta>();
+      meta->data_type = sp::datatype_name(*m.datatype);
+      meta->name_path = base + "/" + *m.name;
+      born_entry.meta = std::move(meta);
+      node.metrics[metric_key(t->device, *m.name)] = born_entry;
+      if (m.alias) node.aliases[*m.alias] = born_entry;
+      entry = &born_entry;
+    } else if (m.alias && !m.name) {
+      const auto it = node.aliases.find(*m.alias);
+      if (it == node.aliases.end() || it->second.device != t->device) {
+        ++counters_.unknown_aliases;
+        request_rebirth(t->group, t->edge, node, "unknown alias " + std::to_string(*m.alias) + " in " + t->type, out);
+        continue;
+      }
+      entry = &it->second;
+    } else if (m.name) {
+      const auto it = node.metrics.find(metric_key(t->device, *m.name));
+      if (it == node.metrics.end()) {
+        request_rebirth(t->group, t->edge, node, "metric " + *m.name + " not in the birth", out);
+        continue;
+      }
+      entry = &it->second;
+    } else {
+      out.errors.push_back(invalid_argument(t->type + " metric with neither name nor alias"));
+      continue;
+    }
+    if (is_control(entry->name)) continue;
+    const std::uint32_t dt = m.datatype.value_or(entry->datatype);
+    auto value = sp::metric_value(m, dt, limits_);
+    if (!value) {
+      out.errors.push_back(Status(value.status().code(), "metric " + entry->name + ": " + value.status().message()));
+      continue;
+    }
+    Sample s;
+    s.address = base + "#" + entry->name;
+    s.meta = entry->meta;
+    s.value = std::move(*value);
+    s.receive_time = now;
+    if (m.timestamp) {
+      s.source_time = static_cast<TimestampUs>(*m.timestamp) * 1000;
+    } else if (p.timestamp) {
+      s.source_time = static_cast<TimestampUs>(*p.timestamp) * 1000;
+    }
+    if (m.is_null) {
+      s.status.kind = ProtocolStatus::Kind::kSparkplugNull;
+    } else if (m.quality) {
+      s.status.kind = ProtocolStatus::Kind::kSparkplugQuality;
+      s.status.code = static_cast<std::uint32_t>(*m.quality);
+    }
+    batch.push_back(std::move(s));
+  }
+  out.samples = std::move(batch);
+  return out;
+}
+
+}  // namespace uc::sources::mqtt
