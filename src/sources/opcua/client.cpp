@@ -71,7 +71,7 @@ Status Client::fail_connection(Status s) {
 
 Status Client::connect() {
   disconnect();
-  interrupted_ = false;
+  if (interrupted_) return Status(uc::StatusCode::kCancelled, "interrupted");
   if (!parse_endpoint(options_.endpoint_url, host_, port_)) {
     return invalid_argument("bad endpoint URL " + options_.endpoint_url);
   }
@@ -129,9 +129,6 @@ Status Client::connect() {
   auto ack = ua::decode_acknowledge(frame);
   if (!ack) return fail_connection(ack.status());
   peer_limits_ = ack->limits;
-  ua::TransportLimits local = options_.transport;
-  // Chunks we receive are bounded by what the server says it sends.
-  local.receive_buffer_size = std::min(local.receive_buffer_size, ack->limits.send_buffer_size);
   channel_ = std::make_unique<ua::SecureChannel>(std::make_unique<ua::NoneSecurity>(), options_.transport);
   channel_->set_peer_limits(ack->limits);
   return open_channel(ua::SecurityTokenRequestType::kIssue);

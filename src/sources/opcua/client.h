@@ -3,7 +3,8 @@
 //
 // - One thread uses a Client at a time; every call blocks until the response arrives,
 //   the timeout passes or interrupt() is called (the only method safe from another
-//   thread: it shuts the socket down so a blocked call returns kCancelled).
+//   thread: it shuts the socket down so a blocked call returns kCancelled; it is
+//   permanent, later calls fail too).
 // - Errors are values: kUnavailable for connection problems and timeouts (retryable),
 //   kDataLoss for malformed or hostile input (the connection is closed), and the
 //   OPC UA status name in the message for ServiceFaults and bad service results.
@@ -99,7 +100,7 @@ class Client {
   ClientOptions options_;
   const Clock& clock_;
   std::string host_, port_;
-  int fd_ = -1;
+  std::atomic<int> fd_{-1};  // read by interrupt() from another thread
   std::atomic<bool> interrupted_{false};
   ua::FrameSplitter splitter_;
   std::unique_ptr<ua::SecureChannel> channel_;

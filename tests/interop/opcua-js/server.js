@@ -3,7 +3,7 @@
 //
 //   node server.js <port> <pki-dir>
 //
-// Prints "READY <endpoint-url>" once it accepts connections. The fixed variables carry
+// Prints "READY <endpoint-url> <namespace-uri of ns=1>" once it accepts connections. The fixed variables carry
 // SOURCE_TS as source timestamp so tests can compare exactly; see EXPECTED for their values.
 // "Counter" is the current epoch second; "Flaky" has that value too, with the StatusCode
 // cycling Good / UncertainLastUsableValue / BadSensorFailure by counter % 3, and the counter
@@ -96,7 +96,7 @@ async function main() {
   }
 
   await server.start();
-  process.stdout.write(`READY opc.tcp://127.0.0.1:${port}/UA/Interop\n`);
+  process.stdout.write(`READY opc.tcp://127.0.0.1:${port}/UA/Interop ${ns.namespaceUri}\n`);
   const stop = async () => {
     await server.shutdown(0);
     process.exit(0);
