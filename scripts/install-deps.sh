@@ -32,3 +32,19 @@ if ((${#missing[@]})); then
 else
   echo "install-deps: all Debian packages present"
 fi
+
+# npm test peers (node_modules is gitignored): each folder pins its versions in package-lock.json.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+NPM_DIRS=(tests/interop/opcua-js)
+for d in "${NPM_DIRS[@]}"; do
+  lock="$ROOT/$d/package-lock.json"
+  stamp="$ROOT/$d/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "install-deps: npm is missing (needed for $d); install Node.js 20 with npm" >&2
+      exit 1
+    fi
+    echo "install-deps: npm ci in $d"
+    (cd "$ROOT/$d" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
