@@ -205,9 +205,10 @@ void OpcuaSource::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-Status OpcuaSource::resolve_tags(Client& client, std::vector<Tag>& tags) {
+Status OpcuaSource::resolve_tags(Client* client, std::vector<Tag>& tags) {
   tags.clear();
-  const auto& namespaces = client.namespace_array();
+  static const std::vector<std::string> kNone;
+  const auto& namespaces = client != nullptr ? client->namespace_array() : kNone;
   for (const NodeConfig& n : options_.nodes) {
     Tag t;
     t.address = n.node_id;
@@ -238,8 +239,9 @@ Status OpcuaSource::resolve_tags(Client& client, std::vector<Tag>& tags) {
     t.resolved = t.unresolved_reason.empty();
     tags.push_back(std::move(t));
   }
+  if (client == nullptr) return Status::ok();
   for (const BrowseConfig& b : options_.browse) {
-    if (auto s = discover(client, b, tags); !s.is_ok()) return s;
+    if (auto s = discover(*client, b, tags); !s.is_ok()) return s;
   }
   return Status::ok();
 }
@@ -367,6 +369,9 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     return publish(bad_batch(s.message()));
   };
 
+  // Until the first session the configured nodes stand for the source's tags (so failures
+  // are reported per tag); discovered ones join once browsing worked.
+  (void)resolve_tags(nullptr, tags);
   set_state(ComponentState::kConnecting, "");
   while (!stopping()) {
     if (!connected) {
@@ -376,7 +381,7 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
       if (s.is_ok()) s = client.open_session();
       if (s.is_ok()) {
         std::vector<Tag> fresh;
-        s = resolve_tags(client, fresh);
+        s = resolve_tags(&client, fresh);
         if (s.is_ok()) tags = std::move(fresh);
       }
       if (stopping()) break;

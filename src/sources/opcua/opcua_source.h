@@ -56,7 +56,9 @@ class OpcuaSource final : public pipeline::Source {
     std::shared_ptr<TagMeta> meta;
   };
   void run(pipeline::Emitter& emitter);
-  Status resolve_tags(Client& client, std::vector<Tag>& tags);
+  // The configured and discovered tags; without a client (not connected yet) only the
+  // configured nodes, nsu= ones unresolved.
+  Status resolve_tags(Client* client, std::vector<Tag>& tags);
   Status discover(Client& client, const BrowseConfig& b, std::vector<Tag>& tags);
 
   std::string name_;
