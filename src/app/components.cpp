@@ -32,11 +32,6 @@ Result<std::unique_ptr<pipeline::Source>> build_source(const config::SourceConfi
   if (source.protocol == "opcua") {
     const auto* opts = dynamic_cast<const sources::opcua::Options*>(source.options.get());
     if (opts == nullptr) return internal_error("source " + source.name + ": opcua options missing");
-    if (opts->mode != sources::opcua::Mode::kPolling) {
-      return Status(StatusCode::kUnimplemented, "source " + source.name +
-                                                    ": OPC UA subscription mode is not available yet in this build; "
-                                                    "use mode: polling");
-    }
     if (opts->security.policy != sources::opcua::SecurityPolicy::kNone || opts->security.username.is_set()) {
       return Status(StatusCode::kUnimplemented, "source " + source.name +
                                                     ": OPC UA security policies and user names are not available yet "
@@ -52,7 +47,7 @@ std::vector<std::string> unavailable_features(const config::Config& cfg) {
   std::vector<std::string> out;
   for (const auto& s : cfg.sources) {
     const auto* ua = dynamic_cast<const sources::opcua::Options*>(s.options.get());
-    const bool ua_ok = s.protocol == "opcua" && ua != nullptr && ua->mode == sources::opcua::Mode::kPolling &&
+    const bool ua_ok = s.protocol == "opcua" && ua != nullptr &&
                        ua->security.policy == sources::opcua::SecurityPolicy::kNone && !ua->security.username.is_set();
     if (s.enabled && s.protocol != "synthetic" && s.protocol != "modbus" && !ua_ok) {
       out.push_back("source " + s.name + " (protocol " + s.protocol + "): not started");

@@ -2,11 +2,12 @@
 
 - `browse`: FindServers, GetEndpoints, CreateSession/ActivateSession, Browse with BrowseNext
   (references capped at 4 per call), Read of DataType; the tree is exactly the server's.
-- polling source: every common built-in type, arrays, nodes by namespace URI and by browse
+- subscription and polling source: every common built-in type, arrays, nodes by namespace URI and by browse
   root + glob; values, OPC UA types, source timestamps, server timestamps and StatusCodes arrive
   exactly; Read is split by the server's MaxNodesPerRead (5).
-- the server is killed mid-run: bad records with the cause, then data resumes after the
-  restart without restarting the connector.
+- subscription mode: initial values exactly as polled, then changes as notifications.
+- the server is killed mid-run (both modes): bad records with the cause, then data resumes
+  after the restart without restarting the connector (a new session and subscription).
 """
 import json
 import os
@@ -75,16 +76,18 @@ class NodeOpcuaServer:
                 self.proc.wait()
 
 
-def config(work, url, namespace, polling_ms=200, extra=""):
+def config(work, url, namespace, mode="polling", extra=""):
     nodes = "".join(f'      - {{node_id: "nsu={namespace};s={name}", tag_name: {name.lower()}}}\n' for name in FIXED)
     nodes += f'      - {{node_id: "ns=1;s=Flaky", tag_name: flaky}}\n'
+    nodes += f'      - {{node_id: "ns=1;s=Counter", tag_name: counter}}\n'
     nodes += f'      - {{node_id: "nsu=urn:not-on-this-server;s=X", tag_name: missing}}\n'
     text = (f'connector: {{name: opcua-test, log_level: info, data_dir: "{work.path}/data"}}\n'
             "web_ui: {enabled: false}\n"
             f'sinks: {{file: {{enabled: true, directory: "{work.path}/records"}}}}\n'
             "sources:\n"
             "  - name: ua\n    protocol: opcua\n"
-            f"    endpoint: {url}\n    mode: polling\n    polling_interval_ms: {polling_ms}\n"
+            f"    endpoint: {url}\n    mode: {mode}\n    polling_interval_ms: 200\n"
+            "    publishing_interval_ms: 200\n    sampling_interval_ms: 100\n"
             "    backoff_initial_ms: 100\n    backoff_max_ms: 500\n    timeout_ms: 2000\n" + extra +
             "    nodes:\n" + nodes +
             '    browse:\n      - {root: "Objects/1:Interop", pattern: "Many/Item1*", max_nodes: 100}\n')
@@ -127,6 +130,43 @@ class NodeOpcuaInterop(unittest.TestCase):
                            text=True, timeout=60)
         self.assertEqual(r.returncode, 1)
         self.assertIn("refused", r.stderr)
+
+    def read(self, mode, batches):
+        cfg = config(self.work, self.server.url, self.server.namespace, mode)
+        r = subprocess.run([BINARY, "read", "--config", cfg, "--source", "ua", "--batches", str(batches),
+                            "--timeout-ms", "30000"], capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+
+    def check_exact(self, recs):
+        by_tag = {}
+        for rec in recs:
+            by_tag.setdefault(rec["tag_name"], []).append(rec)
+        for name, (dtype, vtype, check) in FIXED.items():
+            with self.subTest(name=name):
+                rec = by_tag[name.lower()][0]
+                self.assertEqual(rec["quality"], "good", rec)
+                self.assertEqual(rec["status_code"], 0)
+                self.assertEqual(rec["value_type"], vtype, rec)
+                self.assertTrue(check(rec), rec)
+                self.assertEqual(rec["metadata"]["data_type"], dtype)
+                self.assertEqual(rec["event_time"], SOURCE_TS_US)
+                self.assertIn("opcua_server_time_us", rec["metadata"])
+        for rec in by_tag["flaky"]:
+            value = int(rec["value_str"])
+            self.assertEqual((rec["status_code"], rec["quality"]), STATUS[value % 3], rec)
+            self.assertEqual(rec["event_time"], value * 1_000_000)
+        self.assertEqual(by_tag["missing"][0]["quality"], "bad")
+        return by_tag
+
+    def test_subscription_delivers_values_timestamps_statuses_and_changes(self):
+        recs = self.read("subscription", 6)
+        by_tag = self.check_exact(recs)
+        # Changes arrive as notifications: the counter moves second by second.
+        counter = [int(r["value_str"]) for r in by_tag["counter"]]
+        self.assertGreaterEqual(len(counter), 2, counter)
+        self.assertEqual(counter, sorted(set(counter)), counter)
+        self.assertTrue(any(r["address"] == "ns=1;s=Many.12" and r["value_str"] == "12" for r in recs))
 
     def test_polling_delivers_values_types_timestamps_and_statuses_exactly(self):
         cfg = config(self.work, self.server.url, self.server.namespace)
@@ -175,12 +215,18 @@ class NodeOpcuaInterop(unittest.TestCase):
 
 
 class RestartedServer(unittest.TestCase):
-    def test_data_resumes_after_the_server_is_killed_and_restarted(self):
+    def test_polling_resumes_after_the_server_is_killed_and_restarted(self):
+        self.restart("polling")
+
+    def test_subscription_resumes_after_the_server_is_killed_and_restarted(self):
+        self.restart("subscription")
+
+    def restart(self, mode):
         work = harness.Workdir("uc-opcua-restart-")
         port = harness.free_port()
         pki = os.path.join(work.path, "pki")
         server = NodeOpcuaServer(port, pki)
-        cfg = config(work, server.url, server.namespace)
+        cfg = config(work, server.url, server.namespace, mode)
         run = subprocess.Popen([BINARY, "run", "--config", cfg], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
         records_dir = os.path.join(work.path, "records", "default")
@@ -200,6 +246,7 @@ class RestartedServer(unittest.TestCase):
                              30, "a refused reconnect")
             last_bad = max(r["ingest_time"] for r in double("bad"))
             server = NodeOpcuaServer(port, pki)
+            # Polling reads the fixed Double again; a new subscription sends its initial value.
             resumed = harness.wait_for(lambda: [r for r in double("good") if r["ingest_time"] > last_bad], 30,
                                        "good records after the restart")
             self.assertEqual(resumed[0]["event_time"], SOURCE_TS_US)

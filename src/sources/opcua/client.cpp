@@ -219,7 +219,8 @@ Status Client::send_chunks(ua::ChunkKind kind, std::uint32_t request_id, const s
 }
 
 Status Client::read_frame(std::string& frame) {
-  std::int64_t deadline = clock_.steady_us() + static_cast<std::int64_t>(options_.timeout_ms) * 1000;
+  const int wait_ms = wait_ms_ > 0 ? wait_ms_ : options_.timeout_ms;
+  std::int64_t deadline = clock_.steady_us() + static_cast<std::int64_t>(wait_ms) * 1000;
   char buf[65536];
   for (;;) {
     auto f = splitter_.next();
@@ -230,7 +231,9 @@ Status Client::read_frame(std::string& frame) {
     }
     if (interrupted_) return fail_connection(Status(uc::StatusCode::kCancelled, "interrupted"));
     std::int64_t left_ms = (deadline - clock_.steady_us()) / 1000;
-    if (left_ms <= 0) return fail_connection(unavailable("timed out waiting for the server"));
+    if (left_ms <= 0) {
+      return fail_connection(unavailable("no answer from the server within " + std::to_string(wait_ms) + " ms"));
+    }
     pollfd p{fd_, POLLIN, 0};
     int rc = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left_ms, 200)));
     if (rc < 0 && errno != EINTR) return fail_connection(unavailable(std::string("poll: ") + std::strerror(errno)));
@@ -336,7 +339,8 @@ Status Client::open_session() {
   std::vector<ua::ReadValueId> nodes;
   for (std::uint32_t id : {ids::kServer_ServerCapabilities_OperationLimits_MaxNodesPerRead,
                            ids::kServer_ServerCapabilities_OperationLimits_MaxNodesPerBrowse,
-                           ids::kServer_NamespaceArray}) {
+                           ids::kServer_NamespaceArray,
+                           ids::kServer_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall}) {
     nodes.push_back(ua::ReadValueId{ua::NodeId(id), 13, std::nullopt, ua::QualifiedName{}});
   }
   ua::ReadRequest rr;
@@ -349,9 +353,10 @@ Status Client::open_session() {
     if (const auto* x = std::get_if<std::uint32_t>(&v.value->values.front())) return *x;
     return 0;
   };
-  if (limits.results.size() == 3) {
+  if (limits.results.size() == 4) {
     op_limits_.max_nodes_per_read = u32(limits.results[0]);
     op_limits_.max_nodes_per_browse = u32(limits.results[1]);
+    op_limits_.max_monitored_items_per_call = u32(limits.results[3]);
     namespaces_.clear();
     if (limits.results[2].value) {
       for (const auto& s : limits.results[2].value->values) {
@@ -440,6 +445,64 @@ Result<ua::TranslateBrowsePathsToNodeIdsResponse> Client::translate(const std::v
   ua::TranslateBrowsePathsToNodeIdsResponse resp;
   if (auto s = call(req, resp); !s.is_ok()) return s;
   return resp;
+}
+
+Result<ua::CreateSubscriptionResponse> Client::create_subscription(double publishing_interval_ms,
+                                                                   std::uint32_t lifetime_count,
+                                                                   std::uint32_t max_keep_alive_count) {
+  ua::CreateSubscriptionRequest req;
+  req.requested_publishing_interval = publishing_interval_ms;
+  req.requested_lifetime_count = lifetime_count;
+  req.requested_max_keep_alive_count = max_keep_alive_count;
+  req.max_notifications_per_publish = 0;
+  req.publishing_enabled = true;
+  req.priority = 0;
+  ua::CreateSubscriptionResponse resp;
+  if (auto s = call(req, resp); !s.is_ok()) return s;
+  return resp;
+}
+
+Result<std::vector<ua::MonitoredItemCreateResult>> Client::create_monitored_items(
+    std::uint32_t subscription_id, const std::vector<ua::MonitoredItemCreateRequest>& items) {
+  std::vector<ua::MonitoredItemCreateResult> out;
+  out.reserve(items.size());
+  std::size_t step = op_limits_.max_monitored_items_per_call == 0 ? items.size() : op_limits_.max_monitored_items_per_call;
+  for (std::size_t i = 0; i < items.size(); i += step) {
+    ua::CreateMonitoredItemsRequest req;
+    req.subscription_id = subscription_id;
+    req.timestamps_to_return = ua::TimestampsToReturn::kBoth;
+    req.items_to_create.assign(items.begin() + static_cast<std::ptrdiff_t>(i),
+                               items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), i + step)));
+    ua::CreateMonitoredItemsResponse resp;
+    if (auto s = call(req, resp); !s.is_ok()) return s;
+    if (resp.results.size() != req.items_to_create.size()) {
+      return fail_connection(Status(uc::StatusCode::kDataLoss, "CreateMonitoredItems returned " +
+                                                                    std::to_string(resp.results.size()) + " results for " +
+                                                                    std::to_string(req.items_to_create.size()) + " items"));
+    }
+    for (auto& r : resp.results) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<ua::PublishResponse> Client::publish(const std::vector<ua::SubscriptionAcknowledgement>& acks, int wait_ms) {
+  ua::PublishRequest req;
+  req.subscription_acknowledgements = acks;
+  ua::PublishResponse resp;
+  wait_ms_ = wait_ms;
+  Status s = call(req, resp);
+  wait_ms_ = 0;
+  if (!s.is_ok()) return s;
+  return resp;
+}
+
+Result<ua::NotificationMessage> Client::republish(std::uint32_t subscription_id, std::uint32_t sequence_number) {
+  ua::RepublishRequest req;
+  req.subscription_id = subscription_id;
+  req.retransmit_sequence_number = sequence_number;
+  ua::RepublishResponse resp;
+  if (auto s = call(req, resp); !s.is_ok()) return s;
+  return std::move(resp.notification_message);
 }
 
 }  // namespace uc::sources::opcua

@@ -43,6 +43,7 @@ struct ClientOptions {
 struct OperationLimits {
   std::uint32_t max_nodes_per_read = 0;    // 0 = no limit
   std::uint32_t max_nodes_per_browse = 0;
+  std::uint32_t max_monitored_items_per_call = 0;
 };
 
 class Client {
@@ -75,6 +76,17 @@ class Client {
                                                            std::uint32_t max_references_per_call = 0);
   Result<ua::TranslateBrowsePathsToNodeIdsResponse> translate(const std::vector<ua::BrowsePath>& paths);
 
+  // Subscriptions. CreateMonitoredItems is split to honour MaxMonitoredItemsPerCall;
+  // results in request order. publish() waits up to wait_ms for the server's answer
+  // (a notification or a keep-alive), so it doubles as the keep-alive watchdog.
+  Result<ua::CreateSubscriptionResponse> create_subscription(double publishing_interval_ms,
+                                                             std::uint32_t lifetime_count,
+                                                             std::uint32_t max_keep_alive_count);
+  Result<std::vector<ua::MonitoredItemCreateResult>> create_monitored_items(
+      std::uint32_t subscription_id, const std::vector<ua::MonitoredItemCreateRequest>& items);
+  Result<ua::PublishResponse> publish(const std::vector<ua::SubscriptionAcknowledgement>& acks, int wait_ms);
+  Result<ua::NotificationMessage> republish(std::uint32_t subscription_id, std::uint32_t sequence_number);
+
   // Any service: fills the request header, sends, waits for the response.
   template <typename Req, typename Resp>
   Status call(Req& request, Resp& response);
@@ -98,6 +110,7 @@ class Client {
   ua::RequestHeader header();
 
   ClientOptions options_;
+  int wait_ms_ = 0;  // read_frame's deadline for the current call (options_.timeout_ms by default)
   const Clock& clock_;
   std::string host_, port_;
   std::atomic<int> fd_{-1};  // read by interrupt() from another thread
@@ -125,6 +138,7 @@ template <typename Req, typename Resp>
 Status Client::call(Req& request, Resp& response) {
   if (auto s = renew_if_due(); !s.is_ok()) return s;
   request.request_header = header();
+  request.request_header.timeout_hint = static_cast<std::uint32_t>(wait_ms_ > 0 ? wait_ms_ : options_.timeout_ms);
   std::uint32_t request_id = next_request_id_++;
   std::string body;
   if (auto s = roundtrip(request_id, ua::encode_service(request), body); !s.is_ok()) return s;

@@ -311,12 +311,46 @@ Status OpcuaSource::discover(Client& client, const BrowseConfig& b, std::vector<
   return Status::ok();
 }
 
+Sample OpcuaSource::make_sample(Tag& t, ua::DataValue& dv, TimestampUs now) {
+  Sample s;
+  s.address = t.address;
+  s.receive_time = now;
+  if (dv.value) {
+    if (t.meta && t.meta->data_type.empty() && !dv.value->is_null()) {
+      // Published samples share the old meta: replace it rather than write to it.
+      auto meta = std::make_shared<TagMeta>(*t.meta);
+      meta->data_type = ua::builtin_type_name(dv.value->type);
+      t.meta = std::move(meta);
+    }
+    if (dv.value->is_array && !dv.value->dims.empty()) {
+      std::string dims;
+      for (auto d : dv.value->dims) dims += (dims.empty() ? "" : ",") + std::to_string(d);
+      s.metadata.emplace_back("opcua_array_dimensions", dims);
+    }
+    s.value = to_value(*dv.value);
+  }
+  s.meta = t.meta;
+  const std::uint32_t code = dv.status ? dv.status->code : 0;
+  s.status = {ProtocolStatus::Kind::kOpcUa, code, code == 0 ? std::string() : ua::status::name(code)};
+  if (dv.source_timestamp && dv.source_timestamp->ticks != 0) s.source_time = ua::datetime_to_unix_us(*dv.source_timestamp);
+  if (dv.server_timestamp && dv.server_timestamp->ticks != 0) {
+    s.metadata.emplace_back("opcua_server_time_us", std::to_string(ua::datetime_to_unix_us(*dv.server_timestamp)));
+  }
+  return s;
+}
+
 void OpcuaSource::run(pipeline::Emitter& emitter) {
   Client& client = *client_;
+  const bool subscribe = options_.mode == Mode::kSubscription;
   Backoff backoff(options_.backoff_initial_ms, options_.backoff_max_ms);
   std::vector<Tag> tags;
   std::vector<ua::ReadValueId> reads;
   std::vector<std::size_t> read_tag;  // reads[i] is for tags[read_tag[i]]
+  // Subscription state of the current session.
+  std::uint32_t subscription_id = 0;
+  std::uint32_t last_sequence = 0;
+  int publish_wait_ms = 0;
+  std::vector<ua::SubscriptionAcknowledgement> acks;
   bool connected = false;
   bool had_connection = false;
   int failures = 0;
@@ -324,14 +358,14 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
   auto next_poll = SteadyClock::now();
   ComponentState state = ComponentState::kStopped;
   std::string detail;
-  auto set_state = [&](ComponentState s, const std::string& d) {
-    if (s == state && d == detail) return;
-    if (s != state && s == ComponentState::kConnecting && !d.empty()) {
+  auto set_state = [&](ComponentState st, const std::string& d) {
+    if (st == state && d == detail) return;
+    if (st != state && st == ComponentState::kConnecting && !d.empty()) {
       spdlog::warn("source={} not connected to {}: {}", name_, options_.endpoint, d);
     }
-    state = s;
+    state = st;
     detail = d;
-    emitter.report_state(s, d);
+    emitter.report_state(st, d);
   };
   auto wait_until = [&](SteadyClock::time_point t) {
     std::unique_lock lock(mu_);
@@ -346,12 +380,12 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     SampleBatch batch;
     const TimestampUs now = emitter.clock().now_us();
     for (const Tag& t : tags) {
-      Sample s;
-      s.address = t.address;
-      s.meta = t.meta;
-      s.receive_time = now;
-      s.status = {ProtocolStatus::Kind::kCommError, 0, cause};
-      batch.push_back(std::move(s));
+      Sample smp;
+      smp.address = t.address;
+      smp.meta = t.meta;
+      smp.receive_time = now;
+      smp.status = {ProtocolStatus::Kind::kCommError, 0, cause};
+      batch.push_back(std::move(smp));
     }
     return batch;
   };
@@ -359,14 +393,79 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     if (batch.empty()) return true;
     return emitter.publish(std::move(batch), nullptr).is_ok();
   };
-  auto lose = [&](const Status& s) {
+  auto lose = [&](const Status& st) {
     client.disconnect();
     connected = false;
     ++failures;
     retry_at = SteadyClock::now() + backoff.delay(failures);
-    emitter.count_error(s.message());
-    set_state(ComponentState::kConnecting, s.message());
-    return publish(bad_batch(s.message()));
+    emitter.count_error(st.message());
+    set_state(ComponentState::kConnecting, st.message());
+    return publish(bad_batch(st.message()));
+  };
+  auto unresolved_sample = [&](const Tag& t, std::uint32_t code, const std::string& why) {
+    Sample smp;
+    smp.address = t.address;
+    smp.meta = t.meta;
+    smp.receive_time = emitter.clock().now_us();
+    smp.status = {ProtocolStatus::Kind::kOpcUa, code, why};
+    return smp;
+  };
+  // Notifications of one NotificationMessage as one batch.
+  auto on_notification = [&](const ua::NotificationMessage& msg) {
+    SampleBatch batch;
+    const TimestampUs now = emitter.clock().now_us();
+    for (const auto& ext : msg.notification_data) {
+      if (ext.type_id == ua::NodeId(ua::DataChangeNotification::kBinaryEncodingId)) {
+        ua::DataChangeNotification n;
+        std::string err;
+        if (!ua::decode_extension(ext, n, ua::Limits(), &err)) return Status(uc::StatusCode::kDataLoss, err);
+        for (auto& item : n.monitored_items) {
+          if (item.client_handle >= tags.size()) continue;
+          batch.push_back(make_sample(tags[item.client_handle], item.value, now));
+        }
+      } else if (ext.type_id == ua::NodeId(ua::StatusChangeNotification::kBinaryEncodingId)) {
+        ua::StatusChangeNotification n;
+        (void)ua::decode_extension(ext, n, ua::Limits());
+        return Status(uc::StatusCode::kUnavailable, "subscription status changed: " + status_text(n.status.code));
+      }
+    }
+    if (!publish(std::move(batch))) return Status(uc::StatusCode::kCancelled, "stopping");
+    return Status::ok();
+  };
+  // Creates the subscription and one monitored item per resolved tag (client handle = index).
+  auto subscribe_all = [&]() -> Status {
+    constexpr std::uint32_t kKeepAliveCount = 10;
+    auto sub = client.create_subscription(options_.publishing_interval_ms, kKeepAliveCount * 3, kKeepAliveCount);
+    if (!sub) return sub.status();
+    subscription_id = sub->subscription_id;
+    last_sequence = 0;
+    acks.clear();
+    // Watchdog: a notification or keep-alive is due within interval × keep-alive count.
+    publish_wait_ms = static_cast<int>(sub->revised_publishing_interval * sub->revised_max_keep_alive_count) +
+                      options_.timeout_ms;
+    std::vector<ua::MonitoredItemCreateRequest> items;
+    std::vector<std::size_t> item_tag;
+    for (std::size_t i = 0; i < tags.size(); ++i) {
+      if (!tags[i].resolved) continue;
+      ua::MonitoredItemCreateRequest m;
+      m.item_to_monitor = ua::ReadValueId{tags[i].node, 13, std::nullopt, ua::QualifiedName{}};
+      m.monitoring_mode = ua::MonitoringMode::kReporting;
+      m.requested_parameters.client_handle = static_cast<std::uint32_t>(i);
+      m.requested_parameters.sampling_interval = options_.sampling_interval_ms;
+      m.requested_parameters.queue_size = 1;
+      m.requested_parameters.discard_oldest = true;
+      items.push_back(std::move(m));
+      item_tag.push_back(i);
+    }
+    auto results = client.create_monitored_items(subscription_id, items);
+    if (!results) return results.status();
+    SampleBatch rejected;
+    for (std::size_t k = 0; k < results->size(); ++k) {
+      const auto code = (*results)[k].status_code.code;
+      if (code >> 30 >= 2) rejected.push_back(unresolved_sample(tags[item_tag[k]], code, ua::status::name(code)));
+    }
+    if (!publish(std::move(rejected))) return Status(uc::StatusCode::kCancelled, "stopping");
+    return Status::ok();
   };
 
   // Until the first session the configured nodes stand for the source's tags (so failures
@@ -377,32 +476,78 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     if (!connected) {
       if (!wait_until(retry_at)) break;
       if (had_connection) emitter.count_reconnection();
-      Status s = client.connect();
-      if (s.is_ok()) s = client.open_session();
-      if (s.is_ok()) {
+      Status st = client.connect();
+      if (st.is_ok()) st = client.open_session();
+      if (st.is_ok()) {
         std::vector<Tag> fresh;
-        s = resolve_tags(&client, fresh);
-        if (s.is_ok()) tags = std::move(fresh);
+        st = resolve_tags(&client, fresh);
+        if (st.is_ok()) tags = std::move(fresh);
       }
+      if (st.is_ok() && subscribe) st = subscribe_all();
       if (stopping()) break;
-      if (!s.is_ok()) {
-        if (!lose(s)) break;
+      if (!st.is_ok()) {
+        if (!lose(st)) break;
         continue;
       }
       reads.clear();
       read_tag.clear();
+      SampleBatch unresolved;
       for (std::size_t i = 0; i < tags.size(); ++i) {
-        if (!tags[i].resolved) continue;
+        if (!tags[i].resolved) {
+          unresolved.push_back(unresolved_sample(tags[i], ua::status::kBadNodeIdUnknown, tags[i].unresolved_reason));
+          continue;
+        }
         reads.push_back(ua::ReadValueId{tags[i].node, 13, std::nullopt, ua::QualifiedName{}});
         read_tag.push_back(i);
       }
-      if (had_connection) spdlog::info("source={} reconnected to {}", name_, options_.endpoint);
-      else spdlog::info("source={} connected to {}: {} tags", name_, options_.endpoint, tags.size());
+      if (subscribe && !publish(std::move(unresolved))) break;
+      if (had_connection) {
+        spdlog::info("source={} reconnected to {}", name_, options_.endpoint);
+      } else {
+        spdlog::info("source={} connected to {}: {} tags", name_, options_.endpoint, tags.size());
+      }
       connected = true;
       had_connection = true;
       failures = 0;
       set_state(ComponentState::kConnected, "");
       next_poll = SteadyClock::now();
+    }
+
+    if (subscribe) {
+      // One Publish outstanding at a time; its wait is the keep-alive watchdog.
+      auto resp = client.publish(acks, publish_wait_ms);
+      if (stopping()) break;
+      if (!resp) {
+        if (!lose(resp.status())) break;
+        continue;
+      }
+      acks.clear();
+      const auto& msg = resp->notification_message;
+      if (msg.notification_data.empty()) continue;  // keep-alive: carries the next number, consumes none
+      // Missed sequence numbers: ask for them again (bounded); what is gone is counted.
+      if (last_sequence != 0 && msg.sequence_number > last_sequence + 1) {
+        for (std::uint32_t seq = last_sequence + 1; seq < msg.sequence_number && seq < last_sequence + 64; ++seq) {
+          auto again = client.republish(resp->subscription_id, seq);
+          if (again) {
+            (void)on_notification(*again);
+            acks.push_back({resp->subscription_id, seq});
+          } else {
+            emitter.count_error("notification " + std::to_string(seq) + " lost: " + again.status().message());
+            if (!client.connected()) break;
+          }
+        }
+        if (!client.connected()) {
+          if (!lose(Status(uc::StatusCode::kUnavailable, "connection lost during Republish"))) break;
+          continue;
+        }
+      }
+      last_sequence = msg.sequence_number;
+      acks.push_back({resp->subscription_id, msg.sequence_number});
+      if (Status st = on_notification(msg); !st.is_ok()) {
+        if (st.code() == uc::StatusCode::kCancelled) break;
+        if (!lose(st)) break;
+      }
+      continue;
     }
 
     if (!wait_until(next_poll)) break;
@@ -422,40 +567,11 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     std::size_t k = 0;
     for (std::size_t i = 0; i < tags.size(); ++i) {
       Tag& t = tags[i];
-      Sample s;
-      s.address = t.address;
-      s.receive_time = now;
       if (!t.resolved) {
-        s.meta = t.meta;
-        s.status = {ProtocolStatus::Kind::kOpcUa, ua::status::kBadNodeIdUnknown, t.unresolved_reason};
-        batch.push_back(std::move(s));
+        batch.push_back(unresolved_sample(t, ua::status::kBadNodeIdUnknown, t.unresolved_reason));
         continue;
       }
-      ua::DataValue& dv = (*values)[k++];
-      if (dv.value) {
-        s.value = to_value(*dv.value);
-        if (t.meta && t.meta->data_type.empty() && !dv.value->is_null()) {
-          // Published samples share the old meta: replace it rather than write to it.
-          auto meta = std::make_shared<TagMeta>(*t.meta);
-          meta->data_type = ua::builtin_type_name(dv.value->type);
-          t.meta = std::move(meta);
-        }
-        if (dv.value->is_array && !dv.value->dims.empty()) {
-          std::string dims;
-          for (auto d : dv.value->dims) dims += (dims.empty() ? "" : ",") + std::to_string(d);
-          s.metadata.emplace_back("opcua_array_dimensions", dims);
-        }
-      }
-      s.meta = t.meta;
-      const std::uint32_t code = dv.status ? dv.status->code : 0;
-      s.status = {ProtocolStatus::Kind::kOpcUa, code, code == 0 ? std::string() : ua::status::name(code)};
-      if (dv.source_timestamp && dv.source_timestamp->ticks != 0) {
-        s.source_time = ua::datetime_to_unix_us(*dv.source_timestamp);
-      }
-      if (dv.server_timestamp && dv.server_timestamp->ticks != 0) {
-        s.metadata.emplace_back("opcua_server_time_us", std::to_string(ua::datetime_to_unix_us(*dv.server_timestamp)));
-      }
-      batch.push_back(std::move(s));
+      batch.push_back(make_sample(t, (*values)[k++], now));
     }
     if (!publish(std::move(batch))) break;
   }

@@ -1,4 +1,5 @@
-// The OPC UA source: one server connection, polled with Read on its own thread.
+// The OPC UA source: one server connection on its own thread, polled with Read or
+// subscribed to.
 //
 // - start() returns at once; the thread connects (Hello, OpenSecureChannel None,
 //   CreateSession/ActivateSession anonymous), resolves the configured nodes (nsu= through
@@ -11,7 +12,13 @@
 // - A lost connection, timeout or malformed answer publishes bad samples (kCommError with
 //   the cause) for every tag, closes the connection and reconnects with exponential
 //   back-off and ±20 % jitter; node resolution is repeated on every new session.
-// - Subscription mode is not implemented yet: build_source refuses it (see docs/sources/opcua.md).
+// - Subscription mode: one subscription (publishing_interval_ms, keep-alive count 10,
+//   lifetime 30) with one monitored item per tag (sampling_interval_ms, queue 1, no filter);
+//   one Publish outstanding at a time, acknowledging what arrived; each NotificationMessage
+//   is one batch. No answer within interval × keep-alive count + timeout_ms (the watchdog),
+//   a StatusChangeNotification or any failure closes the connection; the reconnect creates
+//   a new session and subscription (no TransferSubscriptions: it needs a signed channel for
+//   anonymous users). Sequence gaps are asked for again with Republish; lost ones counted.
 #pragma once
 
 #include <condition_variable>
@@ -56,6 +63,7 @@ class OpcuaSource final : public pipeline::Source {
     std::shared_ptr<TagMeta> meta;
   };
   void run(pipeline::Emitter& emitter);
+  Sample make_sample(Tag& tag, uc::opcua::DataValue& value, TimestampUs now);
   // The configured and discovered tags; without a client (not connected yet) only the
   // configured nodes, nsu= ones unresolved.
   Status resolve_tags(Client* client, std::vector<Tag>& tags);
