@@ -47,10 +47,10 @@ STATUS = {0: (0, "good"), 1: (0x40900000, "uncertain"), 2: (0x808C0000, "bad")} 
 
 
 class NodeOpcuaServer:
-    def __init__(self, port, pki):
+    def __init__(self, port, pki, scale=0):
         if not os.path.isdir(os.path.join(JS, "node_modules", "node-opcua")):
             raise AssertionError("node-opcua is not installed: run scripts/install-deps.sh")
-        self.proc = subprocess.Popen(["node", os.path.join(JS, "server.js"), str(port), pki], cwd=JS,
+        self.proc = subprocess.Popen(["node", os.path.join(JS, "server.js"), str(port), pki, str(scale)], cwd=JS,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # Blocks until READY (certificate generation takes seconds); node-opcua may log warnings
         # on stdout first. EOF means the server exited.
@@ -212,6 +212,37 @@ class NodeOpcuaInterop(unittest.TestCase):
         item12 = next(rec for rec in recs if rec["address"] == "ns=1;s=Many.12")
         self.assertEqual(item12["value_str"], "12")
         self.assertEqual(item12["metadata"]["data_type"], "Int32")
+
+
+class ManyItems(unittest.TestCase):
+    def test_ten_thousand_monitored_items_all_arrive_and_change(self):
+        work = harness.Workdir("uc-opcua-many-")
+        server = NodeOpcuaServer(harness.free_port(), os.path.join(work.path, "pki"), scale=10000)
+        try:
+            cfg = work.write("config.yaml", (
+                f'connector: {{name: many, log_level: warn, data_dir: "{work.path}/data"}}\n'
+                "web_ui: {enabled: false}\n"
+                f'sinks: {{file: {{enabled: true, directory: "{work.path}/records"}}}}\n'
+                "sources:\n"
+                f"  - {{name: ua, protocol: opcua, endpoint: \"{server.url}\", mode: subscription,\n"
+                "     publishing_interval_ms: 1000, sampling_interval_ms: 1000,\n"
+                '     browse: [{root: "Objects/1:Interop/1:Scale", pattern: "*", max_nodes: 10000}]}\n'))
+            # Initial values plus two changes per item, in notification messages of up to 1000.
+            r = subprocess.run([BINARY, "read", "--config", cfg, "--source", "ua", "--batches", "30",
+                                "--timeout-ms", "60000"], capture_output=True, text=True, timeout=120)
+        finally:
+            server.stop()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        counts = {}
+        for line in r.stdout.splitlines():
+            rec = json.loads(line)
+            self.assertEqual(rec["quality"], "good", rec)
+            i = int(rec["address"].rsplit(".", 1)[1])
+            # server.js sets V<i> to (epoch second + i) with that second as source timestamp
+            self.assertEqual(float(rec["value_str"]), rec["event_time"] // 1_000_000 + i, rec)
+            counts[i] = counts.get(i, 0) + 1
+        self.assertEqual(sorted(counts), list(range(10000)))
+        self.assertGreaterEqual(max(counts.values()), 2)  # changes arrive as notifications too
 
 
 class RestartedServer(unittest.TestCase):

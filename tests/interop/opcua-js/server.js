@@ -1,8 +1,10 @@
 // node-opcua peer for the interop tests: a server on 127.0.0.1 with one variable of each
 // common built-in type, arrays, a counter and a variable whose StatusCode changes.
 //
-//   node server.js <port> <pki-dir>
+//   node server.js <port> <pki-dir> [scale-count]
 //
+// With scale-count, folder "Scale" holds that many Double variables s=Scale.<i>, all set to
+// (epoch second + i) every second (for the many-items test and load runs).
 // Prints "READY <endpoint-url> <namespace-uri of ns=1>" once it accepts connections. The fixed variables carry
 // SOURCE_TS as source timestamp so tests can compare exactly; see EXPECTED for their values.
 // "Counter" is the current epoch second; "Flaky" has that value too, with the StatusCode
@@ -17,6 +19,7 @@ const {
 
 const port = parseInt(process.argv[2], 10);
 const pki = process.argv[3];
+const scaleCount = parseInt(process.argv[4] || "0", 10);
 const SOURCE_TS = new Date("2024-01-02T03:04:05.678Z");
 
 function i64(v) {
@@ -95,6 +98,22 @@ async function main() {
                      dataType: "Int32", value: { dataType: DataType.Int32, value: i } });
   }
 
+  if (scaleCount > 0) {
+    const scale = ns.addObject({ organizedBy: folder, browseName: "Scale", nodeId: "s=Scale" });
+    const vars = [];
+    for (let i = 0; i < scaleCount; i++) {
+      vars.push(ns.addVariable({ componentOf: scale, browseName: `V${i}`, nodeId: `s=Scale.${i}`, dataType: "Double" }));
+    }
+    const tick = () => {
+      const s = Math.floor(Date.now() / 1000);
+      const ts = new Date(s * 1000);
+      vars.forEach((v, i) => v.setValueFromSource(new Variant({ dataType: DataType.Double, value: s + i }),
+                                                  StatusCodes.Good, ts));
+    };
+    tick();
+    const timer = setInterval(tick, 1000);
+    addressSpace.registerShutdownTask(() => clearInterval(timer));
+  }
   await server.start();
   process.stdout.write(`READY opc.tcp://127.0.0.1:${port}/UA/Interop ${ns.namespaceUri}\n`);
   const stop = async () => {
