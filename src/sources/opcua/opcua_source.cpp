@@ -268,6 +268,7 @@ Status OpcuaSource::discover(Client& client, const BrowseConfig& b, std::vector<
     }
   }
   int found_here = 0;
+  bool truncated = false;  // stopped at max_nodes with nodes left to look at
   std::set<std::string> seen;
   struct Item {
     ua::NodeId id;
@@ -281,7 +282,8 @@ Status OpcuaSource::discover(Client& client, const BrowseConfig& b, std::vector<
     auto refs = client.browse_all(it.id);
     if (!refs) return refs.status();
     std::vector<Item> children;
-    for (const auto& r : *refs) {
+    for (std::size_t ri = 0; ri < refs->size(); ++ri) {
+      const auto& r = (*refs)[ri];
       if (r.node_id.server_index != 0) continue;
       const ua::NodeId& child = r.node_id.node_id;
       if (!seen.insert(ua::to_string(child)).second) continue;
@@ -295,7 +297,10 @@ Status OpcuaSource::discover(Client& client, const BrowseConfig& b, std::vector<
         meta->name_path = b.root + "/" + rel;
         t.meta = meta;
         tags.push_back(std::move(t));
-        if (++found_here >= b.max_nodes) break;
+        if (++found_here >= b.max_nodes) {
+          truncated = ri + 1 < refs->size() || !stack.empty() || !children.empty();
+          break;
+        }
       }
       if ((r.node_class == ua::NodeClass::kObject || r.node_class == ua::NodeClass::kVariable) &&
           it.depth + 1 < kMaxDiscoveryDepth) {
@@ -305,8 +310,9 @@ Status OpcuaSource::discover(Client& client, const BrowseConfig& b, std::vector<
     // Depth-first in server order: the first child is popped next.
     for (auto c = children.rbegin(); c != children.rend(); ++c) stack.push_back(std::move(*c));
   }
-  if (found_here >= b.max_nodes) {
-    spdlog::warn("source={} browse root {}: stopped at max_nodes {}", name_, b.root, b.max_nodes);
+  if (truncated) {
+    spdlog::warn("source={} browse root {}: stopped at max_nodes {}; more nodes may match", name_, b.root,
+                 b.max_nodes);
   }
   return Status::ok();
 }
