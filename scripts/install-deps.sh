@@ -38,19 +38,19 @@ else
   echo "install-deps: all Debian packages present"
 fi
 
-# npm test peers: each folder with a package-lock.json gets `npm ci` when its
-# node_modules is missing or older than the lock file.
-NPM_DIRS=(tests/interop/sparkplug-js)
+# npm test peers (node_modules is gitignored): each folder pins its versions in
+# package-lock.json and gets `npm ci` when node_modules is missing or older than the lock.
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+NPM_DIRS=(tests/interop/sparkplug-js tests/interop/opcua-js)
 for d in "${NPM_DIRS[@]}"; do
-  dir="$ROOT/$d"
-  if [ -d "$dir/node_modules" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
-    continue
+  lock="$ROOT/$d/package-lock.json"
+  stamp="$ROOT/$d/node_modules/.package-lock.json"
+  if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "install-deps: npm is missing (needed for $d); install Node.js 20 with npm" >&2
+      exit 1
+    fi
+    echo "install-deps: npm ci in $d"
+    (cd "$ROOT/$d" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
-  if ! command -v npm >/dev/null 2>&1; then
-    echo "install-deps: npm not found; the tests in $d will fail until Node.js and npm are installed" >&2
-    continue
-  fi
-  echo "install-deps: npm ci in $d"
-  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 done

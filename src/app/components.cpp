@@ -5,6 +5,7 @@
 #include "sources/mqtt/config.h"
 #include "sources/mqtt/mqtt_source.h"
 #include "sources/opcua/config.h"
+#include "sources/opcua/opcua_source.h"
 #include "sources/synthetic/config.h"
 #include "sources/synthetic/synthetic_source.h"
 
@@ -34,6 +35,16 @@ Result<std::unique_ptr<pipeline::Source>> build_source(const config::SourceConfi
     if (opts == nullptr) return internal_error("source " + source.name + ": mqtt options missing");
     return std::unique_ptr<pipeline::Source>(std::make_unique<sources::mqtt::MqttSource>(source.name, *opts));
   }
+  if (source.protocol == "opcua") {
+    const auto* opts = dynamic_cast<const sources::opcua::Options*>(source.options.get());
+    if (opts == nullptr) return internal_error("source " + source.name + ": opcua options missing");
+    if (opts->security.policy != sources::opcua::SecurityPolicy::kNone || opts->security.username.is_set()) {
+      return Status(StatusCode::kUnimplemented, "source " + source.name +
+                                                    ": OPC UA security policies and user names are not available yet "
+                                                    "in this build (policy None, anonymous only)");
+    }
+    return std::unique_ptr<pipeline::Source>(std::make_unique<sources::opcua::OpcuaSource>(source.name, *opts));
+  }
   return Status(StatusCode::kUnimplemented,
                 "source " + source.name + ": protocol " + source.protocol + " is not available yet in this build");
 }
@@ -41,7 +52,10 @@ Result<std::unique_ptr<pipeline::Source>> build_source(const config::SourceConfi
 std::vector<std::string> unavailable_features(const config::Config& cfg) {
   std::vector<std::string> out;
   for (const auto& s : cfg.sources) {
-    if (s.enabled && s.protocol != "synthetic" && s.protocol != "modbus" && s.protocol != "mqtt") {
+    const auto* ua = dynamic_cast<const sources::opcua::Options*>(s.options.get());
+    const bool ua_ok = s.protocol == "opcua" && ua != nullptr &&
+                       ua->security.policy == sources::opcua::SecurityPolicy::kNone && !ua->security.username.is_set();
+    if (s.enabled && s.protocol != "synthetic" && s.protocol != "modbus" && s.protocol != "mqtt" && !ua_ok) {
       out.push_back("source " + s.name + " (protocol " + s.protocol + "): not started");
     }
   }

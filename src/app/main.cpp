@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "app/browse_command.h"
 #include "app/commands.h"
 #include "app/creds_command.h"
 #include "app/simulate_command.h"
@@ -59,6 +60,19 @@ int main(int argc, char** argv) {
   simulate->add_option("-c,--config", config_path, "configuration file")->required();
   simulate->add_option("--host", simulate_host, "IPv4 address to listen on (default 127.0.0.1)");
 
+  uc::app::BrowseCommandOptions browse_opts;
+  auto* browse = app.add_subcommand("browse", "Browse an OPC UA server's address space (tree, node ids, data types)");
+  browse->add_option("endpoint", browse_opts.endpoint, "opc.tcp://host:port[/path]")->required();
+  browse->add_option("--root", browse_opts.root, "start node (default i=85, the Objects folder)");
+  browse->add_option("--depth", browse_opts.max_depth, "levels below the root (default 6)")->check(CLI::Range(1, 64));
+  browse->add_option("--max-nodes", browse_opts.max_nodes, "stop after this many nodes (default 10000)")
+      ->check(CLI::Range(1, 10000000));
+  browse->add_option("--max-references", browse_opts.max_references,
+                     "references per Browse call (0 = server's choice; the rest via BrowseNext)");
+  browse->add_option("-t,--timeout-ms", browse_opts.timeout_ms, "per request")->check(CLI::Range(1, 3600000));
+  browse->add_flag("--json", browse_opts.json, "JSON Lines instead of the tree");
+  browse->add_flag("--endpoints", browse_opts.endpoints, "also print FindServers and GetEndpoints");
+
   auto creds = uc::app::add_creds_command(app);
 
   app.add_subcommand("version", "Version and build information");
@@ -87,6 +101,7 @@ int main(int argc, char** argv) {
   if (*read && read_all_orders) return uc::app::cmd_read_all_orders(config_path, source_name);
   if (*simulate) return uc::app::cmd_simulate(config_path, simulate_host);
   if (*read) return uc::app::cmd_read(config_path, source_name, read_count, read_timeout_ms);
+  if (*browse) return uc::app::cmd_browse(browse_opts);
   if (*schema) return uc::app::cmd_schema(proto, table);
   if (creds->selected()) return uc::app::cmd_creds(*creds);
   if (*dlq) return uc::app::cmd_dlq(dlq_action, config_path, dlq_target, dlq_limit);

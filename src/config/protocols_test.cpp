@@ -177,6 +177,22 @@ TEST(OpcUaConfig, SecurityAndStructure) {
   EXPECT_EQ(o->security.password.reference, "opc_pw");
   EXPECT_FALSE(o->security.password.resolved);
   EXPECT_EQ(o->browse[0].pattern, "**");
+  EXPECT_EQ(o->timeout_ms, 10000);
+  EXPECT_EQ(o->backoff_initial_ms, 500);
+  EXPECT_EQ(o->backoff_max_ms, 30000);
+}
+
+TEST(OpcUaConfig, TimeoutAndBackoff) {
+  const auto o = options_of<sources::opcua::Options>(
+      "  - name: o\n    protocol: opcua\n    endpoint: opc.tcp://h:4840\n    nodes: [{node_id: i=2258}]\n"
+      "    timeout_ms: 2000\n    backoff_initial_ms: 100\n    backoff_max_ms: 400\n");
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->timeout_ms, 2000);
+  EXPECT_EQ(o->backoff_initial_ms, 100);
+  EXPECT_EQ(o->backoff_max_ms, 400);
+  EXPECT_THAT(errors_of("  - name: o\n    protocol: opcua\n    endpoint: opc.tcp://h:4840\n    nodes: [{node_id: i=1}]\n"
+                        "    backoff_initial_ms: 1000\n    backoff_max_ms: 10\n"),
+              ElementsAre("c.yaml:8:21: sources[0].backoff_max_ms: must not be less than backoff_initial_ms (1000)"));
 }
 
 // --- MQTT ------------------------------------------------------------------------------------

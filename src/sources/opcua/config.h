@@ -47,6 +47,9 @@ struct Options : config::SourceOptions {
   int publishing_interval_ms = 1000;
   int sampling_interval_ms = 500;  // 0 = as fast as the server can
   int polling_interval_ms = 1000;
+  int timeout_ms = 10000;           // connect and per request
+  int backoff_initial_ms = 500;     // reconnect back-off: doubles per failure, ±20 % jitter
+  int backoff_max_ms = 30000;
   Security security;
   std::vector<NodeConfig> nodes;
   std::vector<BrowseConfig> browse;

@@ -1,0 +1,508 @@
+#include "sources/opcua/client.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <random>
+
+#include "protocols/opcua/generated/node_ids.h"
+#include "protocols/opcua/generated/status_codes.h"
+
+namespace uc::sources::opcua {
+
+namespace ids = uc::opcua::ids;
+
+bool parse_endpoint(const std::string& url, std::string& host, std::string& port) {
+  static constexpr std::string_view kScheme = "opc.tcp://";
+  if (url.compare(0, kScheme.size(), kScheme) != 0) return false;
+  std::string rest = url.substr(kScheme.size());
+  auto slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  if (authority.empty()) return false;
+  auto colon = authority.rfind(':');
+  if (!authority.empty() && authority.front() == '[') {  // [v6]:port
+    auto close = authority.find(']');
+    if (close == std::string::npos) return false;
+    host = authority.substr(1, close - 1);
+    port = close + 1 < authority.size() && authority[close + 1] == ':' ? authority.substr(close + 2) : "4840";
+  } else if (colon != std::string::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+  } else {
+    host = authority;
+    port = "4840";
+  }
+  return !host.empty() && !port.empty();
+}
+
+std::string status_text(std::uint32_t code) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08X", code);
+  return std::string(uc::opcua::status::name(code)) + " (" + buf + ")";
+}
+
+Client::Client(ClientOptions options, const Clock& clock)
+    : options_(std::move(options)), clock_(clock), splitter_(options_.transport.receive_buffer_size) {}
+
+Client::~Client() { disconnect(); }
+
+void Client::interrupt() {
+  interrupted_ = true;
+  int fd = fd_;
+  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+}
+
+Status Client::fail_connection(Status s) {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  channel_.reset();
+  session_open_ = false;
+  return s;
+}
+
+Status Client::connect() {
+  disconnect();
+  if (interrupted_) return Status(uc::StatusCode::kCancelled, "interrupted");
+  if (!parse_endpoint(options_.endpoint_url, host_, port_)) {
+    return invalid_argument("bad endpoint URL " + options_.endpoint_url);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (int rc = ::getaddrinfo(host_.c_str(), port_.c_str(), &hints, &res); rc != 0) {
+    return unavailable("resolve " + host_ + ": " + gai_strerror(rc));
+  }
+  Status last = unavailable("no address for " + host_);
+  for (addrinfo* ai = res; ai != nullptr && fd_ < 0; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      rc = ::poll(&p, 1, options_.timeout_ms);
+      int err = 0;
+      socklen_t len = sizeof err;
+      if (rc == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+        rc = 0;
+      } else {
+        errno = rc == 0 ? ETIMEDOUT : err;
+        rc = -1;
+      }
+    }
+    if (rc == 0) {
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      fd_ = fd;
+    } else {
+      last = unavailable("connect " + host_ + ":" + port_ + ": " + std::strerror(errno));
+      ::close(fd);
+    }
+  }
+  ::freeaddrinfo(res);
+  if (fd_ < 0) return last;
+
+  splitter_ = ua::FrameSplitter(options_.transport.receive_buffer_size);
+  ua::HelloMessage hello;
+  hello.limits = options_.transport;
+  hello.endpoint_url = options_.endpoint_url;
+  std::string hel = ua::encode_hello(hello);
+  if (::send(fd_, hel.data(), hel.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(hel.size())) {
+    return fail_connection(unavailable("send Hello failed"));
+  }
+  std::string frame;
+  if (auto s = read_frame(frame); !s.is_ok()) return fail_connection(s);
+  if (ua::frame_type(frame) == "ERR") {
+    auto err = ua::decode_error(frame);
+    return fail_connection(unavailable("server refused Hello: " + (err ? status_text(err->error) + " " + err->reason
+                                                                       : err.status().message())));
+  }
+  auto ack = ua::decode_acknowledge(frame);
+  if (!ack) return fail_connection(ack.status());
+  peer_limits_ = ack->limits;
+  channel_ = std::make_unique<ua::SecureChannel>(std::make_unique<ua::NoneSecurity>(), options_.transport);
+  channel_->set_peer_limits(ack->limits);
+  return open_channel(ua::SecurityTokenRequestType::kIssue);
+}
+
+Status Client::open_channel(ua::SecurityTokenRequestType type) {
+  ua::OpenSecureChannelRequest req;
+  req.request_header = header();
+  req.client_protocol_version = 0;
+  req.request_type = type;
+  req.security_mode = ua::MessageSecurityMode::kNone;
+  req.client_nonce = ua::ByteString{std::string()};
+  req.requested_lifetime = options_.requested_lifetime_ms;
+  std::uint32_t request_id = next_request_id_++;
+  if (auto s = send_chunks(ua::ChunkKind::kOpen, request_id, ua::encode_service(req)); !s.is_ok()) return s;
+  auto body = receive_for(request_id, ua::ChunkKind::kOpen);
+  if (!body) return body.status();
+  if (ua::peek_service_type(*body) == ua::ServiceFault::kBinaryEncodingId) {
+    ua::ServiceFault fault;
+    (void)ua::decode_service(*body, fault, options_.decode_limits);
+    return fail_connection(unavailable("OpenSecureChannel refused: " + status_text(fault.response_header.service_result.code)));
+  }
+  ua::OpenSecureChannelResponse resp;
+  if (auto s = ua::decode_service(*body, resp, options_.decode_limits); !s.is_ok()) return fail_connection(s);
+  if (resp.response_header.service_result.is_bad()) {
+    return fail_connection(unavailable("OpenSecureChannel failed: " + status_text(resp.response_header.service_result.code)));
+  }
+  const auto& tok = resp.security_token;
+  if (type == ua::SecurityTokenRequestType::kIssue) {
+    channel_->set_channel(tok.channel_id, tok.token_id);
+  } else {
+    if (tok.channel_id != channel_->channel_id()) return fail_connection(Status(uc::StatusCode::kDataLoss, "renewal changed the channel id"));
+    channel_->renew_token(tok.token_id);
+    ++renewals_;
+  }
+  std::uint32_t lifetime = tok.revised_lifetime == 0 ? options_.requested_lifetime_ms : tok.revised_lifetime;
+  token_renew_at_us_ = clock_.steady_us() + static_cast<std::int64_t>(lifetime) * 750;  // 75 % in us
+  return Status::ok();
+}
+
+Status Client::renew_if_due() {
+  if (!channel_ || fd_ < 0) return unavailable("not connected");
+  if (clock_.steady_us() < token_renew_at_us_) return Status::ok();
+  return open_channel(ua::SecurityTokenRequestType::kRenew);
+}
+
+void Client::disconnect() {
+  if (fd_ >= 0 && channel_ && !interrupted_) {
+    ua::CloseSecureChannelRequest req;
+    req.request_header = header();
+    (void)send_chunks(ua::ChunkKind::kClose, next_request_id_++, ua::encode_service(req));  // no response (Part 6 §7.1.4)
+  }
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  channel_.reset();
+  session_open_ = false;
+  authentication_token_ = ua::NodeId();
+}
+
+ua::RequestHeader Client::header() {
+  ua::RequestHeader h;
+  h.authentication_token = authentication_token_;
+  h.timestamp = ua::datetime_from_unix_us(clock_.now_us());
+  h.request_handle = next_handle_++;
+  h.timeout_hint = static_cast<std::uint32_t>(options_.timeout_ms);
+  return h;
+}
+
+Status Client::send_chunks(ua::ChunkKind kind, std::uint32_t request_id, const std::string& body) {
+  if (fd_ < 0 || !channel_) return unavailable("not connected");
+  auto chunks = channel_->encode(kind, request_id, body);
+  if (!chunks) return chunks.status();
+  for (const auto& c : *chunks) {
+    std::size_t off = 0;
+    while (off < c.size()) {
+      pollfd p{fd_, POLLOUT, 0};
+      int rc = ::poll(&p, 1, options_.timeout_ms);
+      if (rc <= 0) return fail_connection(unavailable(rc == 0 ? "send timed out" : "send failed"));
+      ssize_t n = ::send(fd_, c.data() + off, c.size() - off, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) continue;
+        return fail_connection(unavailable(std::string("send: ") + std::strerror(errno)));
+      }
+      off += static_cast<std::size_t>(n);
+    }
+  }
+  return Status::ok();
+}
+
+Status Client::read_frame(std::string& frame) {
+  const int wait_ms = wait_ms_ > 0 ? wait_ms_ : options_.timeout_ms;
+  std::int64_t deadline = clock_.steady_us() + static_cast<std::int64_t>(wait_ms) * 1000;
+  char buf[65536];
+  for (;;) {
+    auto f = splitter_.next();
+    if (!f) return fail_connection(f.status());
+    if (f->has_value()) {
+      frame = std::move(**f);
+      return Status::ok();
+    }
+    if (interrupted_) return fail_connection(Status(uc::StatusCode::kCancelled, "interrupted"));
+    std::int64_t left_ms = (deadline - clock_.steady_us()) / 1000;
+    if (left_ms <= 0) {
+      return fail_connection(unavailable("no answer from the server within " + std::to_string(wait_ms) + " ms"));
+    }
+    pollfd p{fd_, POLLIN, 0};
+    int rc = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left_ms, 200)));
+    if (rc < 0 && errno != EINTR) return fail_connection(unavailable(std::string("poll: ") + std::strerror(errno)));
+    if (rc <= 0) continue;
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n == 0) return fail_connection(unavailable("server closed the connection"));
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      return fail_connection(unavailable(std::string("recv: ") + std::strerror(errno)));
+    }
+    splitter_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+  }
+}
+
+Result<std::string> Client::receive_for(std::uint32_t request_id, ua::ChunkKind kind) {
+  for (;;) {
+    std::string frame;
+    if (auto s = read_frame(frame); !s.is_ok()) return s;
+    auto type = ua::frame_type(frame);
+    if (type == "ERR") {
+      auto err = ua::decode_error(frame);
+      return fail_connection(unavailable("server error: " + (err ? status_text(err->error) + " " + err->reason
+                                                                 : err.status().message())));
+    }
+    if (type != "OPN" && type != "MSG" && type != "CLO") {
+      return fail_connection(Status(uc::StatusCode::kDataLoss, "unexpected " + std::string(type) + " message"));
+    }
+    auto msg = channel_->receive(std::move(frame));
+    if (!msg) return fail_connection(msg.status());
+    if (!msg->has_value()) continue;
+    ua::ReceivedMessage& m = **msg;
+    if (m.abort) {
+      if (m.request_id == request_id) {
+        return Status(uc::StatusCode::kResourceExhausted, "server aborted the response: " + status_text(m.abort->error) +
+                                                              " " + m.abort->reason);
+      }
+      continue;
+    }
+    if (m.request_id != request_id || m.kind != kind) continue;  // a late answer to an abandoned request
+    return std::move(m.body);
+  }
+}
+
+Status Client::roundtrip(std::uint32_t request_id, const std::string& body, std::string& response) {
+  if (auto s = send_chunks(ua::ChunkKind::kMessage, request_id, body); !s.is_ok()) return s;
+  auto r = receive_for(request_id, ua::ChunkKind::kMessage);
+  if (!r) return r.status();
+  response = std::move(*r);
+  return Status::ok();
+}
+
+Result<std::vector<ua::EndpointDescription>> Client::get_endpoints() {
+  ua::GetEndpointsRequest req;
+  req.endpoint_url = options_.endpoint_url;
+  ua::GetEndpointsResponse resp;
+  if (auto s = call(req, resp); !s.is_ok()) return s;
+  return std::move(resp.endpoints);
+}
+
+Result<std::vector<ua::ApplicationDescription>> Client::find_servers() {
+  ua::FindServersRequest req;
+  req.endpoint_url = options_.endpoint_url;
+  ua::FindServersResponse resp;
+  if (auto s = call(req, resp); !s.is_ok()) return s;
+  return std::move(resp.servers);
+}
+
+Status Client::open_session() {
+  ua::CreateSessionRequest cs;
+  cs.client_description.application_uri = options_.application_uri;
+  cs.client_description.product_uri = std::string("urn:unified-connector");
+  cs.client_description.application_name = ua::LocalizedText{std::string("en"), std::string("unified-connector")};
+  cs.client_description.application_type = ua::ApplicationType::kClient;
+  cs.endpoint_url = options_.endpoint_url;
+  cs.session_name = options_.session_name;
+  std::string nonce(32, '\0');
+  std::random_device rd;
+  for (auto& c : nonce) c = static_cast<char>(rd() & 0xFF);
+  cs.client_nonce = ua::ByteString{nonce};
+  cs.requested_session_timeout = options_.session_timeout_ms;
+  cs.max_response_message_size = options_.transport.max_message_size;
+  ua::CreateSessionResponse created;
+  if (auto s = call(cs, created); !s.is_ok()) return s;
+  authentication_token_ = created.authentication_token;
+
+  // Anonymous identity: the policy id comes from the endpoint's token policies.
+  ua::AnonymousIdentityToken anon;
+  anon.policy_id = std::string("anonymous");
+  for (const auto& ep : created.server_endpoints) {
+    if (ep.security_mode != ua::MessageSecurityMode::kNone) continue;
+    for (const auto& p : ep.user_identity_tokens) {
+      if (p.token_type == ua::UserTokenType::kAnonymous) anon.policy_id = p.policy_id;
+    }
+  }
+  ua::ActivateSessionRequest as;
+  as.locale_ids = {std::string("en")};
+  as.user_identity_token = ua::make_extension(anon);
+  ua::ActivateSessionResponse activated;
+  if (auto s = call(as, activated); !s.is_ok()) return s;
+  session_open_ = true;
+
+  // OperationLimits and the namespace array; a server without them gets no limits.
+  std::vector<ua::ReadValueId> nodes;
+  for (std::uint32_t id : {ids::kServer_ServerCapabilities_OperationLimits_MaxNodesPerRead,
+                           ids::kServer_ServerCapabilities_OperationLimits_MaxNodesPerBrowse,
+                           ids::kServer_NamespaceArray,
+                           ids::kServer_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall}) {
+    nodes.push_back(ua::ReadValueId{ua::NodeId(id), 13, std::nullopt, ua::QualifiedName{}});
+  }
+  ua::ReadRequest rr;
+  rr.timestamps_to_return = ua::TimestampsToReturn::kNeither;
+  rr.nodes_to_read = nodes;
+  ua::ReadResponse limits;
+  if (auto s = call(rr, limits); !s.is_ok()) return s;
+  auto u32 = [](const ua::DataValue& v) -> std::uint32_t {
+    if (!v.value || v.value->is_array || v.value->values.empty()) return 0;
+    if (const auto* x = std::get_if<std::uint32_t>(&v.value->values.front())) return *x;
+    return 0;
+  };
+  if (limits.results.size() == 4) {
+    op_limits_.max_nodes_per_read = u32(limits.results[0]);
+    op_limits_.max_nodes_per_browse = u32(limits.results[1]);
+    op_limits_.max_monitored_items_per_call = u32(limits.results[3]);
+    namespaces_.clear();
+    if (limits.results[2].value) {
+      for (const auto& s : limits.results[2].value->values) {
+        if (const auto* str = std::get_if<ua::String>(&s)) namespaces_.push_back(str->value_or(""));
+      }
+    }
+  }
+  return Status::ok();
+}
+
+Status Client::close_session() {
+  if (!session_open_ || fd_ < 0) return Status::ok();
+  ua::CloseSessionRequest req;
+  req.delete_subscriptions = true;
+  ua::CloseSessionResponse resp;
+  Status s = call(req, resp);
+  session_open_ = false;
+  authentication_token_ = ua::NodeId();
+  return s;
+}
+
+Result<std::vector<ua::DataValue>> Client::read(const std::vector<ua::ReadValueId>& nodes,
+                                                ua::TimestampsToReturn timestamps) {
+  std::vector<ua::DataValue> out;
+  out.reserve(nodes.size());
+  std::size_t step = op_limits_.max_nodes_per_read == 0 ? nodes.size() : op_limits_.max_nodes_per_read;
+  for (std::size_t i = 0; i < nodes.size(); i += step) {
+    ua::ReadRequest req;
+    req.timestamps_to_return = timestamps;
+    req.nodes_to_read.assign(nodes.begin() + static_cast<std::ptrdiff_t>(i),
+                             nodes.begin() + static_cast<std::ptrdiff_t>(std::min(nodes.size(), i + step)));
+    ua::ReadResponse resp;
+    if (auto s = call(req, resp); !s.is_ok()) return s;
+    if (resp.results.size() != req.nodes_to_read.size()) {
+      return fail_connection(Status(uc::StatusCode::kDataLoss, "Read returned " + std::to_string(resp.results.size()) +
+                                                                    " results for " +
+                                                                    std::to_string(req.nodes_to_read.size()) + " nodes"));
+    }
+    for (auto& r : resp.results) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<ua::ReferenceDescription>> Client::browse_all(const ua::NodeId& node, ua::BrowseDirection direction,
+                                                                 std::uint32_t max_references_per_call) {
+  ua::BrowseRequest req;
+  req.requested_max_references_per_node = max_references_per_call;
+  ua::BrowseDescription d;
+  d.node_id = node;
+  d.browse_direction = direction;
+  d.reference_type_id = ua::NodeId(ids::kHierarchicalReferences);
+  d.include_subtypes = true;
+  d.node_class_mask = 0;
+  d.result_mask = 63;
+  req.nodes_to_browse.push_back(d);
+  ua::BrowseResponse resp;
+  if (auto s = call(req, resp); !s.is_ok()) return s;
+  if (resp.results.size() != 1) return fail_connection(Status(uc::StatusCode::kDataLoss, "Browse returned no result"));
+  std::vector<ua::ReferenceDescription> out;
+  ua::BrowseResult result = std::move(resp.results.front());
+  for (int rounds = 0;; ++rounds) {
+    if (result.status_code.is_bad()) {
+      return Status(uc::StatusCode::kFailedPrecondition, "browse " + ua::to_string(node) + ": " +
+                                                             status_text(result.status_code.code));
+    }
+    for (auto& r : result.references) out.push_back(std::move(r));
+    const auto& cp = result.continuation_point.data;
+    if (!cp || cp->empty()) break;
+    if (out.size() > static_cast<std::size_t>(options_.decode_limits.max_array_length)) {
+      return Status(uc::StatusCode::kResourceExhausted, "browse " + ua::to_string(node) + ": too many references");
+    }
+    ua::BrowseNextRequest next;
+    next.release_continuation_points = false;
+    next.continuation_points.push_back(result.continuation_point);
+    ua::BrowseNextResponse nresp;
+    if (auto s = call(next, nresp); !s.is_ok()) return s;
+    if (nresp.results.size() != 1) return fail_connection(Status(uc::StatusCode::kDataLoss, "BrowseNext returned no result"));
+    result = std::move(nresp.results.front());
+  }
+  return out;
+}
+
+Result<ua::TranslateBrowsePathsToNodeIdsResponse> Client::translate(const std::vector<ua::BrowsePath>& paths) {
+  ua::TranslateBrowsePathsToNodeIdsRequest req;
+  req.browse_paths = paths;
+  ua::TranslateBrowsePathsToNodeIdsResponse resp;
+  if (auto s = call(req, resp); !s.is_ok()) return s;
+  return resp;
+}
+
+Result<ua::CreateSubscriptionResponse> Client::create_subscription(double publishing_interval_ms,
+                                                                   std::uint32_t lifetime_count,
+                                                                   std::uint32_t max_keep_alive_count) {
+  ua::CreateSubscriptionRequest req;
+  req.requested_publishing_interval = publishing_interval_ms;
+  req.requested_lifetime_count = lifetime_count;
+  req.requested_max_keep_alive_count = max_keep_alive_count;
+  req.max_notifications_per_publish = 0;
+  req.publishing_enabled = true;
+  req.priority = 0;
+  ua::CreateSubscriptionResponse resp;
+  if (auto s = call(req, resp); !s.is_ok()) return s;
+  return resp;
+}
+
+Result<std::vector<ua::MonitoredItemCreateResult>> Client::create_monitored_items(
+    std::uint32_t subscription_id, const std::vector<ua::MonitoredItemCreateRequest>& items) {
+  std::vector<ua::MonitoredItemCreateResult> out;
+  out.reserve(items.size());
+  std::size_t step = op_limits_.max_monitored_items_per_call == 0 ? items.size() : op_limits_.max_monitored_items_per_call;
+  for (std::size_t i = 0; i < items.size(); i += step) {
+    ua::CreateMonitoredItemsRequest req;
+    req.subscription_id = subscription_id;
+    req.timestamps_to_return = ua::TimestampsToReturn::kBoth;
+    req.items_to_create.assign(items.begin() + static_cast<std::ptrdiff_t>(i),
+                               items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), i + step)));
+    ua::CreateMonitoredItemsResponse resp;
+    if (auto s = call(req, resp); !s.is_ok()) return s;
+    if (resp.results.size() != req.items_to_create.size()) {
+      return fail_connection(Status(uc::StatusCode::kDataLoss, "CreateMonitoredItems returned " +
+                                                                    std::to_string(resp.results.size()) + " results for " +
+                                                                    std::to_string(req.items_to_create.size()) + " items"));
+    }
+    for (auto& r : resp.results) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<ua::PublishResponse> Client::publish(const std::vector<ua::SubscriptionAcknowledgement>& acks, int wait_ms) {
+  ua::PublishRequest req;
+  req.subscription_acknowledgements = acks;
+  ua::PublishResponse resp;
+  wait_ms_ = wait_ms;
+  Status s = call(req, resp);
+  wait_ms_ = 0;
+  if (!s.is_ok()) return s;
+  return resp;
+}
+
+Result<ua::NotificationMessage> Client::republish(std::uint32_t subscription_id, std::uint32_t sequence_number) {
+  ua::RepublishRequest req;
+  req.subscription_id = subscription_id;
+  req.retransmit_sequence_number = sequence_number;
+  ua::RepublishResponse resp;
+  if (auto s = call(req, resp); !s.is_ok()) return s;
+  return std::move(resp.notification_message);
+}
+
+}  // namespace uc::sources::opcua

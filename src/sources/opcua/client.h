@@ -1,0 +1,159 @@
+// A blocking OPC UA client over one TCP connection: the I/O adapter around the sans-IO
+// codec and secure channel of protocols/opcua.
+//
+// - One thread uses a Client at a time; every call blocks until the response arrives,
+//   the timeout passes or interrupt() is called (the only method safe from another
+//   thread: it shuts the socket down so a blocked call returns kCancelled; it is
+//   permanent, later calls fail too).
+// - Errors are values: kUnavailable for connection problems and timeouts (retryable),
+//   kDataLoss for malformed or hostile input (the connection is closed), and the
+//   OPC UA status name in the message for ServiceFaults and bad service results.
+// - Security is None (the seam is ChannelSecurity in protocols/opcua/transport.h).
+// - The secure channel token is renewed at 75 % of its revised lifetime, checked before
+//   each request.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+#include "protocols/opcua/generated/types.h"
+#include "protocols/opcua/transport.h"
+
+namespace uc::sources::opcua {
+
+namespace ua = uc::opcua;
+
+struct ClientOptions {
+  std::string endpoint_url;  // opc.tcp://host:port[/path]
+  int timeout_ms = 10000;    // per request and for connecting
+  ua::TransportLimits transport;
+  ua::Limits decode_limits;
+  std::uint32_t requested_lifetime_ms = 600'000;
+  double session_timeout_ms = 60'000;
+  std::string application_uri = "urn:unified-connector:opcua-client";
+  std::string session_name = "unified-connector";
+};
+
+struct OperationLimits {
+  std::uint32_t max_nodes_per_read = 0;    // 0 = no limit
+  std::uint32_t max_nodes_per_browse = 0;
+  std::uint32_t max_monitored_items_per_call = 0;
+};
+
+class Client {
+ public:
+  explicit Client(ClientOptions options, const Clock& clock = SystemClock::instance());
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // TCP connect, Hello/Acknowledge, OpenSecureChannel (Issue, security None).
+  Status connect();
+  // CloseSecureChannel (when open) and close the socket. Safe to call twice.
+  void disconnect();
+  bool connected() const { return fd_ >= 0; }
+  void interrupt();
+
+  Result<std::vector<ua::EndpointDescription>> get_endpoints();
+  Result<std::vector<ua::ApplicationDescription>> find_servers();
+  // CreateSession + ActivateSession with an anonymous identity, then reads the
+  // OperationLimits this client honours.
+  Status open_session();
+  Status close_session();
+
+  // Reads, split to honour MaxNodesPerRead; results in request order.
+  Result<std::vector<ua::DataValue>> read(const std::vector<ua::ReadValueId>& nodes,
+                                          ua::TimestampsToReturn timestamps = ua::TimestampsToReturn::kBoth);
+  // Every reference of `node` (Browse, then BrowseNext until no continuation point).
+  Result<std::vector<ua::ReferenceDescription>> browse_all(const ua::NodeId& node,
+                                                           ua::BrowseDirection direction = ua::BrowseDirection::kForward,
+                                                           std::uint32_t max_references_per_call = 0);
+  Result<ua::TranslateBrowsePathsToNodeIdsResponse> translate(const std::vector<ua::BrowsePath>& paths);
+
+  // Subscriptions. CreateMonitoredItems is split to honour MaxMonitoredItemsPerCall;
+  // results in request order. publish() waits up to wait_ms for the server's answer
+  // (a notification or a keep-alive), so it doubles as the keep-alive watchdog.
+  Result<ua::CreateSubscriptionResponse> create_subscription(double publishing_interval_ms,
+                                                             std::uint32_t lifetime_count,
+                                                             std::uint32_t max_keep_alive_count);
+  Result<std::vector<ua::MonitoredItemCreateResult>> create_monitored_items(
+      std::uint32_t subscription_id, const std::vector<ua::MonitoredItemCreateRequest>& items);
+  Result<ua::PublishResponse> publish(const std::vector<ua::SubscriptionAcknowledgement>& acks, int wait_ms);
+  Result<ua::NotificationMessage> republish(std::uint32_t subscription_id, std::uint32_t sequence_number);
+
+  // Any service: fills the request header, sends, waits for the response.
+  template <typename Req, typename Resp>
+  Status call(Req& request, Resp& response);
+
+  const OperationLimits& operation_limits() const { return op_limits_; }
+  const std::vector<std::string>& namespace_array() const { return namespaces_; }
+  const ua::TransportLimits& peer_limits() const { return peer_limits_; }
+  std::uint32_t secure_channel_id() const { return channel_ ? channel_->channel_id() : 0; }
+  std::uint32_t token_id() const { return channel_ ? channel_->token_id() : 0; }
+  int token_renewals() const { return renewals_; }
+
+ private:
+  Status send_chunks(ua::ChunkKind kind, std::uint32_t request_id, const std::string& body);
+  // Reads frames until the message for `request_id` is complete.
+  Result<std::string> receive_for(std::uint32_t request_id, ua::ChunkKind kind);
+  Status read_frame(std::string& frame);
+  Status open_channel(ua::SecurityTokenRequestType type);
+  Status renew_if_due();
+  Status roundtrip(std::uint32_t request_id, const std::string& body, std::string& response);
+  Status fail_connection(Status s);
+  ua::RequestHeader header();
+
+  ClientOptions options_;
+  int wait_ms_ = 0;  // read_frame's deadline for the current call (options_.timeout_ms by default)
+  const Clock& clock_;
+  std::string host_, port_;
+  std::atomic<int> fd_{-1};  // read by interrupt() from another thread
+  std::atomic<bool> interrupted_{false};
+  ua::FrameSplitter splitter_;
+  std::unique_ptr<ua::SecureChannel> channel_;
+  ua::TransportLimits peer_limits_;
+  std::uint32_t next_request_id_ = 1;
+  std::uint32_t next_handle_ = 1;
+  std::int64_t token_renew_at_us_ = 0;
+  int renewals_ = 0;
+  ua::NodeId authentication_token_;
+  bool session_open_ = false;
+  OperationLimits op_limits_;
+  std::vector<std::string> namespaces_;
+};
+
+// Splits opc.tcp://host[:port][/path] (default port 4840).
+bool parse_endpoint(const std::string& url, std::string& host, std::string& port);
+
+// "BadNodeIdUnknown (0x80340000)"
+std::string status_text(std::uint32_t code);
+
+template <typename Req, typename Resp>
+Status Client::call(Req& request, Resp& response) {
+  if (auto s = renew_if_due(); !s.is_ok()) return s;
+  request.request_header = header();
+  request.request_header.timeout_hint = static_cast<std::uint32_t>(wait_ms_ > 0 ? wait_ms_ : options_.timeout_ms);
+  std::uint32_t request_id = next_request_id_++;
+  std::string body;
+  if (auto s = roundtrip(request_id, ua::encode_service(request), body); !s.is_ok()) return s;
+  if (ua::peek_service_type(body) == ua::ServiceFault::kBinaryEncodingId) {
+    ua::ServiceFault fault;
+    if (auto s = ua::decode_service(body, fault, options_.decode_limits); !s.is_ok()) return fail_connection(s);
+    return Status(uc::StatusCode::kFailedPrecondition,
+                  "service fault: " + status_text(fault.response_header.service_result.code));
+  }
+  if (auto s = ua::decode_service(body, response, options_.decode_limits); !s.is_ok()) return fail_connection(s);
+  if (response.response_header.service_result.is_bad()) {
+    return Status(uc::StatusCode::kFailedPrecondition,
+                  "service result " + status_text(response.response_header.service_result.code));
+  }
+  return Status::ok();
+}
+
+}  // namespace uc::sources::opcua

@@ -1,0 +1,588 @@
+#include "sources/opcua/opcua_source.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <random>
+#include <set>
+
+#include "protocols/opcua/generated/node_ids.h"
+#include "protocols/opcua/generated/status_codes.h"
+
+namespace uc::sources::opcua {
+namespace {
+
+namespace ua = uc::opcua;
+using SteadyClock = std::chrono::steady_clock;
+using pipeline::ComponentState;
+
+constexpr int kMaxDiscoveryDepth = 32;
+
+std::string iso_time(ua::DateTime t) {
+  std::int64_t us = ua::datetime_to_unix_us(t);
+  std::int64_t secs = us >= 0 ? us / 1'000'000 : (us - 999'999) / 1'000'000;
+  std::int64_t frac = us - secs * 1'000'000;
+  std::time_t tt = static_cast<std::time_t>(secs);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out = buf;
+  if (frac != 0) {
+    char f[32];
+    std::snprintf(f, sizeof f, ".%06lld", static_cast<long long>(frac));
+    std::string fs = f;
+    while (fs.back() == '0') fs.pop_back();
+    out += fs;
+  }
+  return out + "Z";
+}
+
+std::string guid_text(const ua::Guid& g) {
+  ua::NodeId n;
+  n.id = g;
+  return ua::to_string(n).substr(2);  // "g=..." without the prefix
+}
+
+Scalar to_scalar(const ua::Variant::Scalar& s) {
+  return std::visit(
+      [](const auto& x) -> Scalar {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, bool>) {
+          return x;
+        } else if constexpr (std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::int16_t> ||
+                             std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int64_t>) {
+          return static_cast<std::int64_t>(x);
+        } else if constexpr (std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint16_t> ||
+                             std::is_same_v<T, std::uint32_t> || std::is_same_v<T, std::uint64_t>) {
+          return static_cast<std::uint64_t>(x);
+        } else if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+          return static_cast<double>(x);
+        } else if constexpr (std::is_same_v<T, ua::String>) {
+          return x.value_or(std::string());
+        } else if constexpr (std::is_same_v<T, ua::DateTime>) {
+          return iso_time(x);
+        } else if constexpr (std::is_same_v<T, ua::Guid>) {
+          return guid_text(x);
+        } else if constexpr (std::is_same_v<T, ua::ByteString>) {
+          const std::string b = x.data.value_or(std::string());
+          return Bytes{std::vector<std::uint8_t>(b.begin(), b.end())};
+        } else if constexpr (std::is_same_v<T, ua::XmlElement>) {
+          return x.data.value_or(std::string());
+        } else if constexpr (std::is_same_v<T, ua::NodeId>) {
+          return ua::to_string(x);
+        } else if constexpr (std::is_same_v<T, ua::ExpandedNodeId>) {
+          return ua::to_string(x.node_id);
+        } else if constexpr (std::is_same_v<T, ua::StatusCode>) {
+          return static_cast<std::uint64_t>(x.code);
+        } else if constexpr (std::is_same_v<T, ua::QualifiedName>) {
+          return x.name.value_or(std::string());
+        } else if constexpr (std::is_same_v<T, ua::LocalizedText>) {
+          return x.text.value_or(std::string());
+        } else {
+          return std::monostate{};
+        }
+      },
+      s);
+}
+
+class Backoff {
+ public:
+  Backoff(int initial_ms, int max_ms) : initial_ms_(initial_ms), max_ms_(max_ms), rng_(std::random_device{}()) {}
+  std::chrono::milliseconds delay(int failures) {
+    const double base = std::min(static_cast<double>(max_ms_),
+                                 static_cast<double>(initial_ms_) * std::pow(2.0, std::min(failures - 1, 30)));
+    std::uniform_real_distribution<double> jitter(0.8, 1.2);
+    return std::chrono::milliseconds(static_cast<std::int64_t>(base * jitter(rng_)));
+  }
+
+ private:
+  int initial_ms_, max_ms_;
+  std::mt19937_64 rng_;
+};
+
+std::string short_name(const ua::QualifiedName& q) { return q.name.value_or(""); }
+
+bool name_matches(std::string_view segment, const ua::QualifiedName& q) {
+  auto colon = segment.find(':');
+  if (colon != std::string_view::npos) {
+    std::string_view ns = segment.substr(0, colon);
+    if (!ns.empty() && ns.find_first_not_of("0123456789") == std::string_view::npos) {
+      return ns == std::to_string(q.ns) && segment.substr(colon + 1) == q.name.value_or("");
+    }
+  }
+  return segment == q.name.value_or("");
+}
+
+}  // namespace
+
+Value to_value(const ua::Variant& v) {
+  if (v.is_null() || v.values.empty()) return v.is_array ? Value(Array{}) : Value();
+  if (!v.is_array) {
+    Scalar s = to_scalar(v.values.front());
+    return std::visit([](auto&& x) -> Value { return Value(std::move(x)); }, std::move(s));
+  }
+  Array a;
+  a.items.reserve(v.values.size());
+  for (const auto& s : v.values) a.items.push_back(to_scalar(s));
+  return a;
+}
+
+static bool glob_segment(std::string_view p, std::string_view s) {
+  // '*' within one segment, iterative with backtracking.
+  std::size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
+  while (si < s.size()) {
+    if (pi < p.size() && (p[pi] == s[si] || p[pi] == '?')) {
+      ++pi;
+      ++si;
+    } else if (pi < p.size() && p[pi] == '*') {
+      star = pi++;
+      mark = si;
+    } else if (star != std::string_view::npos) {
+      pi = star + 1;
+      si = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.size() && p[pi] == '*') ++pi;
+  return pi == p.size();
+}
+
+static std::vector<std::string_view> split_path(std::string_view s) {
+  std::vector<std::string_view> out;
+  while (!s.empty()) {
+    auto slash = s.find('/');
+    std::string_view seg = s.substr(0, slash);
+    if (!seg.empty()) out.push_back(seg);
+    if (slash == std::string_view::npos) break;
+    s.remove_prefix(slash + 1);
+  }
+  return out;
+}
+
+static bool glob_segments(const std::vector<std::string_view>& p, std::size_t pi, const std::vector<std::string_view>& s,
+                          std::size_t si) {
+  if (pi == p.size()) return si == s.size();
+  if (p[pi] == "**") {
+    for (std::size_t k = si; k <= s.size(); ++k) {
+      if (glob_segments(p, pi + 1, s, k)) return true;
+    }
+    return false;
+  }
+  return si < s.size() && glob_segment(p[pi], s[si]) && glob_segments(p, pi + 1, s, si + 1);
+}
+
+bool glob_match(std::string_view pattern, std::string_view path) {
+  return glob_segments(split_path(pattern), 0, split_path(path), 0);
+}
+
+OpcuaSource::OpcuaSource(std::string name, Options options) : name_(std::move(name)), options_(std::move(options)) {}
+
+OpcuaSource::~OpcuaSource() { stop(); }
+
+Status OpcuaSource::start(pipeline::Emitter& emitter) {
+  if (thread_.joinable()) return {uc::StatusCode::kFailedPrecondition, "already started"};
+  stop_ = false;
+  ClientOptions co;
+  co.endpoint_url = options_.endpoint;
+  co.timeout_ms = options_.timeout_ms;
+  co.session_name = "unified-connector " + name_;
+  client_ = std::make_unique<Client>(co, emitter.clock());
+  thread_ = std::thread([this, &emitter] { run(emitter); });
+  return Status::ok();
+}
+
+void OpcuaSource::stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (client_) client_->interrupt();
+  if (thread_.joinable()) thread_.join();
+}
+
+Status OpcuaSource::resolve_tags(Client* client, std::vector<Tag>& tags) {
+  tags.clear();
+  static const std::vector<std::string> kNone;
+  const auto& namespaces = client != nullptr ? client->namespace_array() : kNone;
+  for (const NodeConfig& n : options_.nodes) {
+    Tag t;
+    t.address = n.node_id;
+    auto meta = std::make_shared<TagMeta>();
+    meta->tag_name = n.tag_name;
+    meta->signal_type = n.signal_type;
+    meta->unit = n.unit;
+    meta->name_path = n.node_id;
+    t.meta = meta;
+    std::string text = n.node_id;
+    std::string uri;
+    if (text.starts_with("nsu=")) {
+      auto semi = text.find(';');
+      uri = text.substr(4, semi - 4);
+      text = text.substr(semi + 1);
+    }
+    if (!ua::parse_node_id(text, t.node)) {
+      t.unresolved_reason = "invalid node id";
+    } else if (!uri.empty()) {
+      t.unresolved_reason = "namespace " + uri + " is not in the server's NamespaceArray";
+      for (std::size_t i = 0; i < namespaces.size(); ++i) {
+        if (namespaces[i] == uri) {
+          t.node.ns = static_cast<std::uint16_t>(i);
+          t.unresolved_reason.clear();
+        }
+      }
+    }
+    t.resolved = t.unresolved_reason.empty();
+    tags.push_back(std::move(t));
+  }
+  if (client == nullptr) return Status::ok();
+  for (const BrowseConfig& b : options_.browse) {
+    if (auto s = discover(*client, b, tags); !s.is_ok()) return s;
+  }
+  return Status::ok();
+}
+
+Status OpcuaSource::discover(Client& client, const BrowseConfig& b, std::vector<Tag>& tags) {
+  // The root: a browse path from the Root folder ("Objects/Plant" or "Root/Objects/Plant").
+  ua::NodeId node(ua::ids::kRootFolder);
+  auto segments = split_path(b.root);
+  std::size_t first = !segments.empty() && segments.front() == "Root" ? 1 : 0;
+  for (std::size_t i = first; i < segments.size(); ++i) {
+    auto refs = client.browse_all(node);
+    if (!refs) return refs.status();
+    bool found = false;
+    for (const auto& r : *refs) {
+      if (r.node_id.server_index == 0 && name_matches(segments[i], r.browse_name)) {
+        node = r.node_id.node_id;
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      spdlog::warn("source={} browse root {}: no node named {}", name_, b.root, std::string(segments[i]));
+      return Status::ok();
+    }
+  }
+  int found_here = 0;
+  bool truncated = false;  // stopped at max_nodes with nodes left to look at
+  std::set<std::string> seen;
+  struct Item {
+    ua::NodeId id;
+    std::string rel;
+    int depth;
+  };
+  std::vector<Item> stack{{node, "", 0}};
+  while (!stack.empty() && found_here < b.max_nodes) {
+    Item it = std::move(stack.back());
+    stack.pop_back();
+    auto refs = client.browse_all(it.id);
+    if (!refs) return refs.status();
+    std::vector<Item> children;
+    for (std::size_t ri = 0; ri < refs->size(); ++ri) {
+      const auto& r = (*refs)[ri];
+      if (r.node_id.server_index != 0) continue;
+      const ua::NodeId& child = r.node_id.node_id;
+      if (!seen.insert(ua::to_string(child)).second) continue;
+      std::string rel = it.rel.empty() ? short_name(r.browse_name) : it.rel + "/" + short_name(r.browse_name);
+      if (r.node_class == ua::NodeClass::kVariable && glob_match(b.pattern, rel)) {
+        Tag t;
+        t.address = ua::to_string(child);
+        t.node = child;
+        t.resolved = true;
+        auto meta = std::make_shared<TagMeta>();
+        meta->name_path = b.root + "/" + rel;
+        t.meta = meta;
+        tags.push_back(std::move(t));
+        if (++found_here >= b.max_nodes) {
+          truncated = ri + 1 < refs->size() || !stack.empty() || !children.empty();
+          break;
+        }
+      }
+      if ((r.node_class == ua::NodeClass::kObject || r.node_class == ua::NodeClass::kVariable) &&
+          it.depth + 1 < kMaxDiscoveryDepth) {
+        children.push_back({child, rel, it.depth + 1});
+      }
+    }
+    // Depth-first in server order: the first child is popped next.
+    for (auto c = children.rbegin(); c != children.rend(); ++c) stack.push_back(std::move(*c));
+  }
+  if (truncated) {
+    spdlog::warn("source={} browse root {}: stopped at max_nodes {}; more nodes may match", name_, b.root,
+                 b.max_nodes);
+  }
+  return Status::ok();
+}
+
+Sample OpcuaSource::make_sample(Tag& t, ua::DataValue& dv, TimestampUs now) {
+  Sample s;
+  s.address = t.address;
+  s.receive_time = now;
+  if (dv.value) {
+    if (t.meta && t.meta->data_type.empty() && !dv.value->is_null()) {
+      // Published samples share the old meta: replace it rather than write to it.
+      auto meta = std::make_shared<TagMeta>(*t.meta);
+      meta->data_type = ua::builtin_type_name(dv.value->type);
+      t.meta = std::move(meta);
+    }
+    if (dv.value->is_array && !dv.value->dims.empty()) {
+      std::string dims;
+      for (auto d : dv.value->dims) dims += (dims.empty() ? "" : ",") + std::to_string(d);
+      s.metadata.emplace_back("opcua_array_dimensions", dims);
+    }
+    s.value = to_value(*dv.value);
+  }
+  s.meta = t.meta;
+  const std::uint32_t code = dv.status ? dv.status->code : 0;
+  s.status = {ProtocolStatus::Kind::kOpcUa, code, code == 0 ? std::string() : ua::status::name(code)};
+  if (dv.source_timestamp && dv.source_timestamp->ticks != 0) s.source_time = ua::datetime_to_unix_us(*dv.source_timestamp);
+  if (dv.server_timestamp && dv.server_timestamp->ticks != 0) {
+    s.metadata.emplace_back("opcua_server_time_us", std::to_string(ua::datetime_to_unix_us(*dv.server_timestamp)));
+  }
+  return s;
+}
+
+void OpcuaSource::run(pipeline::Emitter& emitter) {
+  Client& client = *client_;
+  const bool subscribe = options_.mode == Mode::kSubscription;
+  Backoff backoff(options_.backoff_initial_ms, options_.backoff_max_ms);
+  std::vector<Tag> tags;
+  std::vector<ua::ReadValueId> reads;
+  std::vector<std::size_t> read_tag;  // reads[i] is for tags[read_tag[i]]
+  // Subscription state of the current session.
+  std::uint32_t subscription_id = 0;
+  std::uint32_t last_sequence = 0;
+  int publish_wait_ms = 0;
+  std::vector<ua::SubscriptionAcknowledgement> acks;
+  bool connected = false;
+  bool had_connection = false;
+  int failures = 0;
+  auto retry_at = SteadyClock::now();
+  auto next_poll = SteadyClock::now();
+  ComponentState state = ComponentState::kStopped;
+  std::string detail;
+  auto set_state = [&](ComponentState st, const std::string& d) {
+    if (st == state && d == detail) return;
+    if (st != state && st == ComponentState::kConnecting && !d.empty()) {
+      spdlog::warn("source={} not connected to {}: {}", name_, options_.endpoint, d);
+    }
+    state = st;
+    detail = d;
+    emitter.report_state(st, d);
+  };
+  auto wait_until = [&](SteadyClock::time_point t) {
+    std::unique_lock lock(mu_);
+    cv_.wait_until(lock, t, [&] { return stop_; });
+    return !stop_;
+  };
+  auto stopping = [&] {
+    std::lock_guard lock(mu_);
+    return stop_;
+  };
+  auto bad_batch = [&](const std::string& cause) {
+    SampleBatch batch;
+    const TimestampUs now = emitter.clock().now_us();
+    for (const Tag& t : tags) {
+      Sample smp;
+      smp.address = t.address;
+      smp.meta = t.meta;
+      smp.receive_time = now;
+      smp.status = {ProtocolStatus::Kind::kCommError, 0, cause};
+      batch.push_back(std::move(smp));
+    }
+    return batch;
+  };
+  auto publish = [&](SampleBatch&& batch) {
+    if (batch.empty()) return true;
+    return emitter.publish(std::move(batch), nullptr).is_ok();
+  };
+  auto lose = [&](const Status& st) {
+    client.disconnect();
+    connected = false;
+    ++failures;
+    retry_at = SteadyClock::now() + backoff.delay(failures);
+    emitter.count_error(st.message());
+    set_state(ComponentState::kConnecting, st.message());
+    return publish(bad_batch(st.message()));
+  };
+  auto unresolved_sample = [&](const Tag& t, std::uint32_t code, const std::string& why) {
+    Sample smp;
+    smp.address = t.address;
+    smp.meta = t.meta;
+    smp.receive_time = emitter.clock().now_us();
+    smp.status = {ProtocolStatus::Kind::kOpcUa, code, why};
+    return smp;
+  };
+  // Notifications of one NotificationMessage as one batch.
+  auto on_notification = [&](const ua::NotificationMessage& msg) {
+    SampleBatch batch;
+    const TimestampUs now = emitter.clock().now_us();
+    for (const auto& ext : msg.notification_data) {
+      if (ext.type_id == ua::NodeId(ua::DataChangeNotification::kBinaryEncodingId)) {
+        ua::DataChangeNotification n;
+        std::string err;
+        if (!ua::decode_extension(ext, n, ua::Limits(), &err)) return Status(uc::StatusCode::kDataLoss, err);
+        for (auto& item : n.monitored_items) {
+          if (item.client_handle >= tags.size()) continue;
+          batch.push_back(make_sample(tags[item.client_handle], item.value, now));
+        }
+      } else if (ext.type_id == ua::NodeId(ua::StatusChangeNotification::kBinaryEncodingId)) {
+        ua::StatusChangeNotification n;
+        (void)ua::decode_extension(ext, n, ua::Limits());
+        return Status(uc::StatusCode::kUnavailable, "subscription status changed: " + status_text(n.status.code));
+      }
+    }
+    if (!publish(std::move(batch))) return Status(uc::StatusCode::kCancelled, "stopping");
+    return Status::ok();
+  };
+  // Creates the subscription and one monitored item per resolved tag (client handle = index).
+  auto subscribe_all = [&]() -> Status {
+    constexpr std::uint32_t kKeepAliveCount = 10;
+    auto sub = client.create_subscription(options_.publishing_interval_ms, kKeepAliveCount * 3, kKeepAliveCount);
+    if (!sub) return sub.status();
+    subscription_id = sub->subscription_id;
+    last_sequence = 0;
+    acks.clear();
+    // Watchdog: a notification or keep-alive is due within interval × keep-alive count.
+    publish_wait_ms = static_cast<int>(sub->revised_publishing_interval * sub->revised_max_keep_alive_count) +
+                      options_.timeout_ms;
+    std::vector<ua::MonitoredItemCreateRequest> items;
+    std::vector<std::size_t> item_tag;
+    for (std::size_t i = 0; i < tags.size(); ++i) {
+      if (!tags[i].resolved) continue;
+      ua::MonitoredItemCreateRequest m;
+      m.item_to_monitor = ua::ReadValueId{tags[i].node, 13, std::nullopt, ua::QualifiedName{}};
+      m.monitoring_mode = ua::MonitoringMode::kReporting;
+      m.requested_parameters.client_handle = static_cast<std::uint32_t>(i);
+      m.requested_parameters.sampling_interval = options_.sampling_interval_ms;
+      m.requested_parameters.queue_size = 1;
+      m.requested_parameters.discard_oldest = true;
+      items.push_back(std::move(m));
+      item_tag.push_back(i);
+    }
+    auto results = client.create_monitored_items(subscription_id, items);
+    if (!results) return results.status();
+    SampleBatch rejected;
+    for (std::size_t k = 0; k < results->size(); ++k) {
+      const auto code = (*results)[k].status_code.code;
+      if (code >> 30 >= 2) rejected.push_back(unresolved_sample(tags[item_tag[k]], code, ua::status::name(code)));
+    }
+    if (!publish(std::move(rejected))) return Status(uc::StatusCode::kCancelled, "stopping");
+    return Status::ok();
+  };
+
+  // Until the first session the configured nodes stand for the source's tags (so failures
+  // are reported per tag); discovered ones join once browsing worked.
+  (void)resolve_tags(nullptr, tags);
+  set_state(ComponentState::kConnecting, "");
+  while (!stopping()) {
+    if (!connected) {
+      if (!wait_until(retry_at)) break;
+      if (had_connection) emitter.count_reconnection();
+      Status st = client.connect();
+      if (st.is_ok()) st = client.open_session();
+      if (st.is_ok()) {
+        std::vector<Tag> fresh;
+        st = resolve_tags(&client, fresh);
+        if (st.is_ok()) tags = std::move(fresh);
+      }
+      if (st.is_ok() && subscribe) st = subscribe_all();
+      if (stopping()) break;
+      if (!st.is_ok()) {
+        if (!lose(st)) break;
+        continue;
+      }
+      reads.clear();
+      read_tag.clear();
+      SampleBatch unresolved;
+      for (std::size_t i = 0; i < tags.size(); ++i) {
+        if (!tags[i].resolved) {
+          unresolved.push_back(unresolved_sample(tags[i], ua::status::kBadNodeIdUnknown, tags[i].unresolved_reason));
+          continue;
+        }
+        reads.push_back(ua::ReadValueId{tags[i].node, 13, std::nullopt, ua::QualifiedName{}});
+        read_tag.push_back(i);
+      }
+      if (subscribe && !publish(std::move(unresolved))) break;
+      if (had_connection) {
+        spdlog::info("source={} reconnected to {}", name_, options_.endpoint);
+      } else {
+        spdlog::info("source={} connected to {}: {} tags", name_, options_.endpoint, tags.size());
+      }
+      connected = true;
+      had_connection = true;
+      failures = 0;
+      set_state(ComponentState::kConnected, "");
+      next_poll = SteadyClock::now();
+    }
+
+    if (subscribe) {
+      // One Publish outstanding at a time; its wait is the keep-alive watchdog.
+      auto resp = client.publish(acks, publish_wait_ms);
+      if (stopping()) break;
+      if (!resp) {
+        if (!lose(resp.status())) break;
+        continue;
+      }
+      acks.clear();
+      const auto& msg = resp->notification_message;
+      if (msg.notification_data.empty()) continue;  // keep-alive: carries the next number, consumes none
+      // Missed sequence numbers: ask for them again (bounded); what is gone is counted.
+      if (last_sequence != 0 && msg.sequence_number > last_sequence + 1) {
+        for (std::uint32_t seq = last_sequence + 1; seq < msg.sequence_number && seq < last_sequence + 64; ++seq) {
+          auto again = client.republish(resp->subscription_id, seq);
+          if (again) {
+            (void)on_notification(*again);
+            acks.push_back({resp->subscription_id, seq});
+          } else {
+            emitter.count_error("notification " + std::to_string(seq) + " lost: " + again.status().message());
+            if (!client.connected()) break;
+          }
+        }
+        if (!client.connected()) {
+          if (!lose(Status(uc::StatusCode::kUnavailable, "connection lost during Republish"))) break;
+          continue;
+        }
+      }
+      last_sequence = msg.sequence_number;
+      acks.push_back({resp->subscription_id, msg.sequence_number});
+      if (Status st = on_notification(msg); !st.is_ok()) {
+        if (st.code() == uc::StatusCode::kCancelled) break;
+        if (!lose(st)) break;
+      }
+      continue;
+    }
+
+    if (!wait_until(next_poll)) break;
+    const auto interval = std::chrono::milliseconds(options_.polling_interval_ms);
+    next_poll += interval;
+    if (next_poll <= SteadyClock::now()) next_poll = SteadyClock::now() + interval;  // fell behind: no burst
+
+    auto values = client.read(reads, ua::TimestampsToReturn::kBoth);
+    if (stopping()) break;
+    if (!values) {
+      if (!lose(values.status())) break;
+      continue;
+    }
+    const TimestampUs now = emitter.clock().now_us();
+    SampleBatch batch;
+    batch.reserve(tags.size());
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < tags.size(); ++i) {
+      Tag& t = tags[i];
+      if (!t.resolved) {
+        batch.push_back(unresolved_sample(t, ua::status::kBadNodeIdUnknown, t.unresolved_reason));
+        continue;
+      }
+      batch.push_back(make_sample(t, (*values)[k++], now));
+    }
+    if (!publish(std::move(batch))) break;
+  }
+  (void)client.close_session();
+  client.disconnect();
+}
+
+}  // namespace uc::sources::opcua

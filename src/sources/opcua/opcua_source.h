@@ -1,0 +1,81 @@
+// The OPC UA source: one server connection on its own thread, polled with Read or
+// subscribed to.
+//
+// - start() returns at once; the thread connects (Hello, OpenSecureChannel None,
+//   CreateSession/ActivateSession anonymous), resolves the configured nodes (nsu= through
+//   the server's NamespaceArray; browse roots by browse path, then every Variable below
+//   whose relative browse path matches the glob, up to max_nodes) and reads all tags every
+//   polling_interval_ms, split to honour the server's MaxNodesPerRead. One poll is one batch.
+// - Each sample keeps the value with its OPC UA type (TagMeta::data_type), the StatusCode
+//   (ProtocolStatus kOpcUa), the source timestamp (Sample::source_time) and the server
+//   timestamp (per-sample metadata "opcua_server_time_us").
+// - A lost connection, timeout or malformed answer publishes bad samples (kCommError with
+//   the cause) for every tag, closes the connection and reconnects with exponential
+//   back-off and ±20 % jitter; node resolution is repeated on every new session.
+// - Subscription mode: one subscription (publishing_interval_ms, keep-alive count 10,
+//   lifetime 30) with one monitored item per tag (sampling_interval_ms, queue 1, no filter);
+//   one Publish outstanding at a time, acknowledging what arrived; each NotificationMessage
+//   is one batch. No answer within interval × keep-alive count + timeout_ms (the watchdog),
+//   a StatusChangeNotification or any failure closes the connection; the reconnect creates
+//   a new session and subscription (no TransferSubscriptions: it needs a signed channel for
+//   anonymous users). Sequence gaps are asked for again with Republish; lost ones counted.
+#pragma once
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pipeline/source.h"
+#include "protocols/opcua/types.h"
+#include "sources/opcua/client.h"
+#include "sources/opcua/config.h"
+
+namespace uc::sources::opcua {
+
+// The protocol-neutral value of an OPC UA Variant: Boolean -> bool, signed integers ->
+// int64, unsigned -> uint64, Float/Double -> double, String/LocalizedText/QualifiedName/
+// NodeId/Guid -> string, DateTime -> ISO 8601 UTC string, ByteString -> bytes, StatusCode ->
+// uint64, arrays and matrices -> a flat Array (row-major). Other types give null.
+Value to_value(const uc::opcua::Variant& v);
+
+// True when `path` (segments separated by '/') matches `pattern`, where '*' matches within
+// one segment and a "**" segment matches any number of segments.
+bool glob_match(std::string_view pattern, std::string_view path);
+
+class OpcuaSource final : public pipeline::Source {
+ public:
+  OpcuaSource(std::string name, Options options);
+  ~OpcuaSource() override;
+
+  const std::string& name() const override { return name_; }
+  Status start(pipeline::Emitter& emitter) override;
+  void stop() override;
+
+ private:
+  struct Tag {
+    std::string address;            // configured node id text, or the discovered node's id
+    uc::opcua::NodeId node;         // resolved for the current session
+    bool resolved = false;
+    std::string unresolved_reason;
+    std::shared_ptr<TagMeta> meta;
+  };
+  void run(pipeline::Emitter& emitter);
+  Sample make_sample(Tag& tag, uc::opcua::DataValue& value, TimestampUs now);
+  // The configured and discovered tags; without a client (not connected yet) only the
+  // configured nodes, nsu= ones unresolved.
+  Status resolve_tags(Client* client, std::vector<Tag>& tags);
+  Status discover(Client& client, const BrowseConfig& b, std::vector<Tag>& tags);
+
+  std::string name_;
+  Options options_;
+  std::unique_ptr<Client> client_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+};
+
+}  // namespace uc::sources::opcua
