@@ -58,7 +58,8 @@ class Cli(unittest.TestCase):
     def test_validate_notes_features_not_built_yet(self):
         wd = harness.Workdir("uc_cli_")
         path = wd.write("c.yaml", "connector: {name: x}\nsources:\n  - {name: m, protocol: opcua, "
-                                  "endpoint: 'opc.tcp://127.0.0.1:4840', nodes: [{node_id: 'ns=1;s=a'}]}\n")
+                                  "endpoint: 'opc.tcp://127.0.0.1:4840', nodes: [{node_id: 'ns=1;s=a'}], "
+                                  "security: {policy: Basic256Sha256, mode: SignAndEncrypt}}\n")
         r = run("validate", "--config", path)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("not available yet in this build: source m (protocol opcua)", r.stdout)
@@ -101,7 +102,8 @@ class Cli(unittest.TestCase):
     def test_read_source_not_built_yet(self):
         wd = harness.Workdir("uc_cli_")
         path = wd.write("c.yaml", "connector: {name: x}\nsources:\n  - {name: m, protocol: opcua, "
-                                  "endpoint: 'opc.tcp://127.0.0.1:4840', nodes: [{node_id: 'ns=1;s=a'}]}\n")
+                                  "endpoint: 'opc.tcp://127.0.0.1:4840', nodes: [{node_id: 'ns=1;s=a'}], "
+                                  "security: {policy: Basic256Sha256, mode: SignAndEncrypt}}\n")
         r = run("read", "--config", path, "--source", "m")
         self.assertEqual(r.returncode, 1)
         self.assertIn("not available yet", r.stderr)
