@@ -84,7 +84,7 @@ class Decoder {
  private:
   const char* p_;
   const char* end_;
-  const Limits& limits_;
+  Limits limits_;  // a copy: a Decoder built with a temporary Limits{} must not dangle
   int depth_ = 0;
   bool failed_ = false;
   std::string error_;

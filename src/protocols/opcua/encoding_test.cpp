@@ -236,6 +236,17 @@ TEST(OpcuaEncoding, TruncatedInputFailsCleanlyAtEveryLength) {
   EXPECT_EQ(roundtrip(p), p);
 }
 
+TEST(OpcuaEncoding, ADecoderKeepsItsOwnCopyOfTheLimits) {
+  // A Decoder built from a temporary Limits once kept a reference to it (found by the
+  // opcua_server_request fuzz target under ASan: stack-use-after-scope).
+  const std::string in = enc(String("hello"));
+  Decoder d(in, Limits{4, 8, 2});
+  String out;
+  EXPECT_FALSE(decode(d, out));
+  EXPECT_NE(d.error().find("exceeds the limit 4"), std::string::npos) << d.error();
+  EXPECT_EQ(d.limits().max_depth, 2);
+}
+
 TEST(OpcuaEncoding, LengthsBeyondLimitsAreRejected) {
   Limits small;
   small.max_string_length = 4;
