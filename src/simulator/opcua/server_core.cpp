@@ -79,6 +79,7 @@ struct Subscription {
   std::uint32_t next_sequence = 1;
   bool first_sent = false;
   bool expired = false;             // no Publish request for lifetime_count cycles
+  bool backlog = false;             // the last message said more_notifications
   std::map<std::uint32_t, MonitoredItem> items;
   std::map<std::uint32_t, ua::NotificationMessage> unacked;  // retransmission queue
 };
@@ -669,6 +670,11 @@ struct ServerCore::Impl {
       out.push_back({old.conn, old.request_id, fault(old.header, now, st::kBadTooManyPublishRequests)});
     }
     s.publish.push_back(std::move(p));
+    // A subscription that had more than its last message held sends the rest now rather
+    // than at its next cycle (a client with one Publish outstanding would fall behind).
+    for (auto& [id, sub] : subscriptions) {
+      if (sub.session == s.id && sub.backlog && sub.publishing && !s.publish.empty()) drain(sub, s, now, out, false);
+    }
   }
 
   std::string republish(const ua::RepublishRequest& r, Session& s, std::int64_t now) {
@@ -690,6 +696,12 @@ struct ServerCore::Impl {
       return;
     }
     sub.late_cycles = 0;
+    drain(sub, s, now, out, true);
+  }
+
+  // Sends what changed while Publish requests are parked; with `keep_alive`, an empty
+  // first message is a keep-alive when one is due.
+  void drain(Subscription& sub, Session& s, std::int64_t now, std::vector<Outgoing>& out, bool keep_alive) {
     const std::size_t cap = std::min<std::size_t>(
         sub.max_notifications == 0 ? options.max_notifications_per_message : sub.max_notifications,
         options.max_notifications_per_message);
@@ -698,10 +710,12 @@ struct ServerCore::Impl {
       bool more = false;
       if (sub.publishing) collect(sub, cap, now, changes, more);
       if (changes.empty()) {
-        if (!first) return;
+        sub.backlog = false;
+        if (!first || !keep_alive) return;
         if (sub.first_sent && ++sub.idle_cycles < sub.keep_alive_count) return;
       }
       respond(sub, s, now, std::move(changes), more, out);
+      sub.backlog = more;
       if (!more) return;
     }
   }

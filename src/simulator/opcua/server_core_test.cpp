@@ -358,6 +358,47 @@ TEST_F(CoreTest, ACycleSplitsManyChangesOverTheParkedPublishRequests) {
   EXPECT_EQ(more, (std::vector<bool>{true, true, false}));
 }
 
+TEST_F(CoreTest, APublishRequestIsAnsweredAtOnceWhileABacklogRemains) {
+  login();
+  ua::CreateSubscriptionRequest cs;
+  cs.request_header = header();
+  cs.requested_publishing_interval = 1000;
+  cs.max_notifications_per_publish = 2;
+  cs.publishing_enabled = true;
+  const auto sub = call<ua::CreateSubscriptionResponse>(cs);
+  ua::CreateMonitoredItemsRequest cm;
+  cm.request_header = header();
+  cm.subscription_id = sub.subscription_id;
+  for (const char* n : {"Boolean", "SByte", "Byte", "Int16", "UInt16"}) {
+    ua::MonitoredItemCreateRequest item;
+    item.item_to_monitor.node_id = ua::NodeId(1, std::string("Demo.Static.") + n);
+    item.item_to_monitor.attribute_id = attr::kValue;
+    item.monitoring_mode = ua::MonitoringMode::kReporting;
+    cm.items_to_create.push_back(item);
+  }
+  ASSERT_EQ(call<ua::CreateMonitoredItemsResponse>(cm).results.size(), 5U);
+  auto publish = [&] {
+    ua::PublishRequest p;
+    p.request_header = header();
+    std::vector<Outgoing> out;
+    core_.handle(1, ++request_id_, ua::encode_service(p), now_, out);
+    return out;
+  };
+  EXPECT_TRUE(publish().empty());
+  std::vector<Outgoing> out;
+  now_ += 1'000'000;
+  core_.tick(now_, out);
+  ASSERT_EQ(out.size(), 1U);  // 2 of 5, more_notifications
+  out = publish();            // no waiting for the next cycle
+  ASSERT_EQ(out.size(), 1U);
+  out = publish();
+  ASSERT_EQ(out.size(), 1U);
+  ua::PublishResponse pr;
+  ASSERT_TRUE(ua::decode_service(out[0].body, pr, ua::Limits{}).is_ok());
+  EXPECT_FALSE(pr.more_notifications);
+  EXPECT_TRUE(publish().empty());  // nothing left: parked until the next cycle
+}
+
 TEST_F(CoreTest, APublishWithoutSubscriptionsFailsAtOnce) {
   login();
   ua::PublishRequest p;
