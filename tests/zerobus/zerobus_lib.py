@@ -66,7 +66,7 @@ class TestServer:
 
 
 def zerobus_config(data, api_port, server, *, record_format="proto", sources="", source_targets="",
-                   ack_timeout_ms=1000, batch=50, extra="", file_sink=False):
+                   ack_timeout_ms=1000, batch=50, extra="", file_sink=False, tls=False):
     file = f"{{enabled: true, directory: {data}/files}}" if file_sink else "{enabled: false}"
     return f"""
 connector: {{name: zb-edge, log_level: info, data_dir: {data}}}
@@ -85,7 +85,7 @@ zerobus:
   enabled: true
   workspace_host: http://127.0.0.1:{server.http_port}
   endpoint: 127.0.0.1:{server.grpc_port}
-  tls: false
+  tls: {"true" if tls else "false"}
   auth: {{client_id: test-client, client_secret: test-secret}}
   record_format: {record_format}
   default_target: {{catalog: main, schema: plant, table: ot_bronze}}

@@ -426,6 +426,8 @@ def main():
     p.add_argument("--token-lifetime-s", type=int, default=3600)
     p.add_argument("--workers", type=int, default=16)
     p.add_argument("--count-only", action="store_true")
+    p.add_argument("--tls-cert", default="", help="serve gRPC over TLS with this certificate (PEM)")
+    p.add_argument("--tls-key", default="", help="the certificate's private key (PEM)")
     args = p.parse_args()
     os.makedirs(args.out, exist_ok=True)
     state = State(args)
@@ -436,7 +438,12 @@ def main():
             Service(state).stream, request_deserializer=pb.EphemeralStreamRequest.FromString,
             response_serializer=serialize)})
     server.add_generic_rpc_handlers((handler,))
-    grpc_port = server.add_insecure_port(f"127.0.0.1:{args.grpc_port}")
+    if args.tls_cert:
+        with open(args.tls_key, "rb") as k, open(args.tls_cert, "rb") as c:
+            creds = grpc.ssl_server_credentials([(k.read(), c.read())])
+        grpc_port = server.add_secure_port(f"127.0.0.1:{args.grpc_port}", creds)
+    else:
+        grpc_port = server.add_insecure_port(f"127.0.0.1:{args.grpc_port}")
     if grpc_port == 0:
         print("cannot bind the gRPC port", file=sys.stderr)
         sys.exit(2)

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -26,7 +27,15 @@ namespace zb = databricks::zerobus;
 
 namespace {
 
+// The CA bundle: $SSL_CERT_FILE when set (OpenSSL's and curl's override, e.g. for a
+// corporate TLS proxy), else the system's.
 std::string system_roots() {
+  if (const char* env = std::getenv("SSL_CERT_FILE"); env != nullptr && *env != '\0') {
+    std::ifstream in(env);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();  // empty if unreadable: gRPC then falls back to its built-in roots
+  }
   for (const char* path : {"/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt"}) {
     std::ifstream in(path);
     if (!in) continue;
