@@ -412,6 +412,9 @@ void Connector::bind_metrics() {
     m.records_normalized->set_callback(l, [c] { return c->normalized.load(); });
     m.reconnections->set_callback(l, [c] { return c->reconnections.load(); });
     m.source_errors->set_callback(l, [c] { return c->errors.load(); });
+    for (const auto& extra : s.source->extra_counters()) {
+      metrics_.counter("uc_" + extra.name, extra.help, {"source"}).set_callback(l, extra.value);
+    }
     const pipeline::Pipeline* p = pipeline_.get();
     std::string name = s.name;
     for (std::size_t i = 0; i < telemetry::kSourceStates.size(); ++i) {

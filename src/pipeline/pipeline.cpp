@@ -184,7 +184,7 @@ void Pipeline::stop(std::chrono::milliseconds drain_timeout) {
 std::vector<Pipeline::SourceView> Pipeline::sources() const {
   std::vector<SourceView> out;
   for (const auto& r : sources_) {
-    out.push_back({r->source().name(), r->protocol(), &r->counters(), r->state(), r->last_error()});
+    out.push_back({r->source().name(), r->protocol(), &r->counters(), &r->source(), r->state(), r->last_error()});
   }
   return out;
 }

@@ -57,6 +57,7 @@ class Pipeline {
     std::string name;
     std::string protocol;
     const SourceCounters* counters;
+    const Source* source;
     ComponentState state;
     std::string last_error;
   };

@@ -15,9 +15,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/sample.h"
@@ -51,12 +53,23 @@ class Emitter {
   virtual const Clock& clock() const = 0;
 };
 
+// A protocol's own counter beyond the common ones (e.g. Sparkplug B rebirth requests):
+// exported as the counter family `uc_<name>` labelled by source. `value` is called from
+// any thread (the metrics endpoint) for as long as the source exists.
+struct ExtraCounter {
+  std::string name;
+  std::string help;
+  std::function<std::uint64_t()> value;
+};
+
 class Source {
  public:
   virtual ~Source() = default;
   virtual const std::string& name() const = 0;
   virtual Status start(Emitter& emitter) = 0;
   virtual void stop() = 0;
+  // Fixed for the source's lifetime; none by default.
+  virtual std::vector<ExtraCounter> extra_counters() const { return {}; }
 };
 
 }  // namespace uc::pipeline

@@ -117,6 +117,8 @@ class TahuEdgeNode(unittest.TestCase):
                 self.assertEqual(ncmds[0]["topic"], "spBv1.0/tahu/NCMD/edge1")
                 self.assertEqual(ncmds[0]["rebirth"], True)
                 self.assertGreaterEqual(metric(api, "uc_source_errors_total"), 1)  # the gap, counted
+                self.assertGreaterEqual(metric(api, "uc_sparkplug_seq_gaps_total"), 1)
+                self.assertEqual(metric(api, "uc_sparkplug_rebirth_requests_total"), len(ncmds))
 
                 expected = [e for e in ev if e["kind"] == "value"]
 

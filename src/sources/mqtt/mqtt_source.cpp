@@ -562,12 +562,24 @@ void MqttSource::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+std::vector<pipeline::ExtraCounter> MqttSource::extra_counters() const {
+  auto c = sparkplug_counters_;
+  return {
+      {"sparkplug_rebirth_requests_total", "Sparkplug B rebirth requests (NCMD Node Control/Rebirth) sent.",
+       [c] { return c->rebirths_requested.load(); }},
+      {"sparkplug_seq_gaps_total", "Sparkplug B messages whose seq did not follow the previous one.",
+       [c] { return c->seq_gaps.load(); }},
+      {"sparkplug_unknown_aliases_total", "Sparkplug B metrics by an alias no birth defined.",
+       [c] { return c->unknown_aliases.load(); }},
+  };
+}
+
 void MqttSource::run(pipeline::Emitter& emitter) {
   const std::string client_id =
       options_.client_id.empty() ? "uc-" + name_ + "-" + random_suffix() : options_.client_id;
   telemetry::RateLimitedLog rlog(emitter.clock(), 5, std::chrono::seconds(10));
   auto logger = telemetry::get_logger("mqtt");
-  SparkplugHost host(options_.sparkplug, emitter.clock());
+  SparkplugHost host(options_.sparkplug, emitter.clock(), sparkplug_counters_.get());
   std::mt19937 rng(std::random_device{}());
   std::int64_t delay_ms = 100;
   std::uint64_t generation = 0;

@@ -23,9 +23,11 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "pipeline/source.h"
 #include "sources/mqtt/config.h"
+#include "sources/mqtt/sparkplug_host.h"
 
 namespace uc::sources::mqtt {
 
@@ -39,6 +41,8 @@ class MqttSource final : public pipeline::Source {
   const std::string& name() const override { return name_; }
   Status start(pipeline::Emitter& emitter) override;
   void stop() override;
+  // Sparkplug B: rebirth requests sent, seq gaps and unknown aliases seen.
+  std::vector<pipeline::ExtraCounter> extra_counters() const override;
 
  private:
   void run(pipeline::Emitter& emitter);
@@ -46,6 +50,7 @@ class MqttSource final : public pipeline::Source {
   std::string name_;
   Options options_;
   std::shared_ptr<AckChannel> acks_;
+  std::shared_ptr<HostCounters> sparkplug_counters_ = std::make_shared<HostCounters>();
   std::thread thread_;
 };
 

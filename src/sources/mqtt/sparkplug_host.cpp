@@ -42,7 +42,8 @@ bool is_control(const std::string& name) { return name == "bdSeq" || name.rfind(
 
 }  // namespace
 
-SparkplugHost::SparkplugHost(const SparkplugOptions& options, const Clock& clock) : options_(options), clock_(clock) {}
+SparkplugHost::SparkplugHost(const SparkplugOptions& options, const Clock& clock, HostCounters* counters)
+    : options_(options), clock_(clock), counters_(counters != nullptr ? counters : &own_counters_) {}
 
 std::string SparkplugHost::state_payload(bool online) const {
   return std::string("{\"online\":") + (online ? "true" : "false") +
@@ -92,7 +93,7 @@ void SparkplugHost::request_rebirth(const std::string& group, const std::string&
   if (node.rebirth_sent && now - node.last_rebirth_us < std::int64_t{options_.rebirth_interval_ms} * 1000) return;
   node.rebirth_sent = true;
   node.last_rebirth_us = now;
-  ++counters_.rebirths_requested;
+  ++counters_->rebirths_requested;
   sp::OutPayload p;
   p.timestamp = static_cast<std::uint64_t>(clock_.now_us() / 1000);
   sp::OutMetric m;
@@ -167,7 +168,7 @@ HostResult SparkplugHost::handle(const std::string& topic, const std::uint8_t* d
       }
     }
     if (bd && node.bdseq && *bd != *node.bdseq) {
-      ++counters_.stale_deaths_ignored;
+      ++counters_->stale_deaths_ignored;
       out.errors.push_back(invalid_argument("Sparkplug " + t->group + "/" + t->edge + ": NDEATH bdSeq " +
                                             std::to_string(*bd) + " does not match the NBIRTH's " +
                                             std::to_string(*node.bdseq) + "; ignored"));
@@ -203,7 +204,7 @@ HostResult SparkplugHost::handle(const std::string& topic, const std::uint8_t* d
       return out;
     }
     if (seq != (node.last_seq + 1) % 256) {
-      ++counters_.seq_gaps;
+      ++counters_->seq_gaps;
       request_rebirth(t->group, t->edge, node,
                       "seq gap: expected " + std::to_string((node.last_seq + 1) % 256) + ", got " + std::to_string(seq),
                       out);
@@ -257,7 +258,7 @@ HostResult SparkplugHost::handle(const std::string& topic, const std::uint8_t* d
     } else if (m.alias && !m.name) {
       const auto it = node.aliases.find(*m.alias);
       if (it == node.aliases.end() || it->second.device != t->device) {
-        ++counters_.unknown_aliases;
+        ++counters_->unknown_aliases;
         request_rebirth(t->group, t->edge, node, "unknown alias " + std::to_string(*m.alias) + " in " + t->type, out);
         continue;
       }

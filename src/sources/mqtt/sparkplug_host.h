@@ -26,6 +26,7 @@
 //   publish online again.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -57,16 +58,18 @@ struct HostResult {
   std::vector<Status> errors;  // per-metric problems (counted and logged; the rest of the message is used)
 };
 
+// Counted by the host's thread, read by the metrics from any thread.
 struct HostCounters {
-  std::uint64_t rebirths_requested = 0;
-  std::uint64_t seq_gaps = 0;
-  std::uint64_t unknown_aliases = 0;
-  std::uint64_t stale_deaths_ignored = 0;
+  std::atomic<std::uint64_t> rebirths_requested{0};
+  std::atomic<std::uint64_t> seq_gaps{0};
+  std::atomic<std::uint64_t> unknown_aliases{0};
+  std::atomic<std::uint64_t> stale_deaths_ignored{0};
 };
 
 class SparkplugHost {
  public:
-  SparkplugHost(const SparkplugOptions& options, const Clock& clock);
+  // `counters`: where to count (it must outlive the host); the host's own when null.
+  SparkplugHost(const SparkplugOptions& options, const Clock& clock, HostCounters* counters = nullptr);
 
   // The MQTT will for the next CONNECT (STATE offline), or nullopt without host_id.
   std::optional<protocols::mqtt::Will> will();
@@ -79,7 +82,7 @@ class SparkplugHost {
 
   HostResult handle(const std::string& topic, const std::uint8_t* data, std::size_t size, TimestampUs now);
 
-  const HostCounters& counters() const { return counters_; }
+  const HostCounters& counters() const { return *counters_; }
 
  private:
   struct AliasEntry {
@@ -108,7 +111,8 @@ class SparkplugHost {
   const Clock& clock_;
   protocols::sparkplug::Limits limits_;
   std::map<std::string, Node> nodes_;  // "<group>/<edge>"
-  HostCounters counters_;
+  HostCounters own_counters_;
+  HostCounters* counters_;
   std::uint64_t state_timestamp_ms_ = 0;
   bool connected_ = false;
 };
