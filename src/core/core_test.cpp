@@ -5,6 +5,7 @@
 
 #include "core/record.h"
 #include "core/status.h"
+#include "core/utf8.h"
 #include "core/value.h"
 
 namespace uc {
@@ -80,6 +81,28 @@ TEST(Base64, Rfc4648Vectors) {
   EXPECT_EQ(enc("foob"), "Zm9vYg==");
   EXPECT_EQ(enc("fooba"), "Zm9vYmE=");
   EXPECT_EQ(enc("foobar"), "Zm9vYmFy");
+}
+
+}  // namespace
+}  // namespace uc
+
+namespace uc {
+namespace {
+
+TEST(Utf8, AcceptsWellFormedAndRejectsEveryIllFormedKind) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("plain ascii"));
+  EXPECT_TRUE(is_valid_utf8("h\xC3\xA4\xC3\x9F\xE2\x82\xAC\xF0\x9D\x84\x9E"));  // häß€𝄞
+  EXPECT_TRUE(is_valid_utf8("\xF4\x8F\xBF\xBF"));                                // U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xC0\xAF"));                                       // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xE0\x80\xAF"));                                   // overlong, 3 bytes
+  EXPECT_FALSE(is_valid_utf8("\xED\xA0\x80"));                                   // surrogate D800
+  EXPECT_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));                               // past U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xE2\x82"));                                       // truncated
+  EXPECT_FALSE(is_valid_utf8("\x80"));                                           // lone continuation
+  EXPECT_FALSE(is_valid_utf8("\xF8\x88\x80\x80\x80"));                           // 5-byte form
+  EXPECT_EQ(utf8_sequence_length("a\xE2\x82\xAC", 1), 3U);
+  EXPECT_EQ(utf8_sequence_length("\xE2\x82", 0), 0U);
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 // - Generated structures (generated/types.h) are built from the overloads here.
 #pragma once
 
+#include "core/utf8.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -90,8 +92,8 @@ class Decoder {
   std::string error_;
 };
 
-// Valid UTF-8 (RFC 3629: no overlongs, no surrogates, at most U+10FFFF).
-bool is_valid_utf8(std::string_view s);
+// Strict UTF-8 (core/utf8.h).
+using ::uc::is_valid_utf8;
 
 // ---- scalars --------------------------------------------------------------------------
 inline void encode(Encoder& e, bool v) { e.u8(v ? 1 : 0); }

@@ -3,6 +3,8 @@
 #include <cstring>
 #include <limits>
 
+#include "core/utf8.h"
+
 namespace uc::protocols::sparkplug {
 namespace {
 
@@ -350,35 +352,6 @@ Status decode_metric(const std::uint8_t* d, std::size_t n, Metric& m, const Limi
   return Status::ok();
 }
 
-bool valid_utf8(const std::string& s) {
-  std::size_t i = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  while (i < s.size()) {
-    const unsigned char c = p[i];
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xe0) == 0xc0) { n = 1; cp = c & 0x1f; }
-    else if ((c & 0xf0) == 0xe0) { n = 2; cp = c & 0x0f; }
-    else if ((c & 0xf8) == 0xf0) { n = 3; cp = c & 0x07; }
-    else return false;
-    if (i + n >= s.size()) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      if ((p[i + k] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3f);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff)) {
-      return false;
-    }
-    i += n + 1;
-  }
-  return true;
-}
-
 void json_string(std::string& out, const std::string& s) {
   out += '"';
   for (const char ch : s) {
@@ -505,7 +478,7 @@ Result<Value> array(const std::string& b, std::uint32_t dt, const Limits& limits
         const std::size_t end = b.find('\0', start);
         if (a.items.size() >= limits.max_array_items) return too_many(a.items.size() + 1);
         std::string s = b.substr(start, end - start);
-        if (!valid_utf8(s)) return invalid_argument("StringArray item is not valid UTF-8");
+        if (!uc::is_valid_utf8(s)) return invalid_argument("StringArray item is not valid UTF-8");
         a.items.emplace_back(std::move(s));
         start = end + 1;
       }
@@ -532,7 +505,7 @@ void append_scalar_json(std::string& out, const Scalar& s) {
 Result<Value> dataset_json(const DataSetData& ds) {
   std::string out = "{\"columns\":[";
   for (std::size_t i = 0; i < ds.columns.size(); ++i) {
-    if (!valid_utf8(ds.columns[i])) return invalid_argument("DataSet column name is not valid UTF-8");
+    if (!uc::is_valid_utf8(ds.columns[i])) return invalid_argument("DataSet column name is not valid UTF-8");
     if (i) out += ',';
     json_string(out, ds.columns[i]);
   }
@@ -556,7 +529,7 @@ Result<Value> dataset_json(const DataSetData& ds) {
         } else if (*u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
           cell = static_cast<std::int64_t>(*u);
         }
-      } else if (const auto* s = std::get_if<std::string>(&cell); s && !valid_utf8(*s)) {
+      } else if (const auto* s = std::get_if<std::string>(&cell); s && !uc::is_valid_utf8(*s)) {
         return invalid_argument("DataSet string cell is not valid UTF-8");
       }
       append_scalar_json(out, cell);
@@ -787,7 +760,7 @@ Result<Value> metric_value(const Metric& m, std::uint32_t dt, const Limits& limi
       return Value(m.bool_value);
     case kString: case kText: case kUUID:
       if (m.field != ValueField::kString) return wrong_field(dt);
-      if (!valid_utf8(m.bytes)) return invalid_argument(datatype_name(dt) + " value is not valid UTF-8");
+      if (!uc::is_valid_utf8(m.bytes)) return invalid_argument(datatype_name(dt) + " value is not valid UTF-8");
       return Value(m.bytes);
     case kBytes: case kFile:
       if (m.field != ValueField::kBytes) return wrong_field(dt);

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "core/record_codec.h"
+#include "core/utf8.h"
 #include "record.pb.h"
 #include "zerobus_service.grpc.pb.h"
 
@@ -46,49 +47,11 @@ std::string system_roots() {
   return {};  // gRPC falls back to its own default roots
 }
 
-// Strict UTF-8 (no overlongs, no surrogates, at most U+10FFFF).
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int n = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + static_cast<std::size_t>(n) >= s.size()) return false;  // truncated sequence
-    for (int k = 1; k <= n; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + static_cast<std::size_t>(k)]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-        (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += static_cast<std::size_t>(n) + 1;
-  }
-  return true;
-}
-
 // The schema check: what the table's STRING columns cannot hold is rejected here, not
 // by the server (which would fail the whole stream).
 std::string schema_problem(const Record& r) {
   auto bad = [](std::string_view column, std::string_view v) -> std::string {
-    if (valid_utf8(v)) return {};
+    if (uc::is_valid_utf8(v)) return {};
     return "column " + std::string(column) + " is not valid UTF-8 (a STRING column)";
   };
   std::string p;
@@ -104,11 +67,11 @@ std::string schema_problem(const Record& r) {
       if (!(p = bad(name, *value)).empty()) return p;
     }
     for (const auto& [k, v] : t.metadata) {
-      if (!valid_utf8(k) || !valid_utf8(v)) return "metadata entry is not valid UTF-8 (a MAP<STRING,STRING> column)";
+      if (!uc::is_valid_utf8(k) || !uc::is_valid_utf8(v)) return "metadata entry is not valid UTF-8 (a MAP<STRING,STRING> column)";
     }
   }
   for (const auto& [k, v] : r.metadata) {
-    if (!valid_utf8(k) || !valid_utf8(v)) return "metadata entry is not valid UTF-8 (a MAP<STRING,STRING> column)";
+    if (!uc::is_valid_utf8(k) || !uc::is_valid_utf8(v)) return "metadata entry is not valid UTF-8 (a MAP<STRING,STRING> column)";
   }
   return {};
 }

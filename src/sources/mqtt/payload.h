@@ -15,6 +15,8 @@
 // max_points points are errors; the topic and string values must be UTF-8.
 #pragma once
 
+#include "core/utf8.h"
+
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -40,7 +42,8 @@ struct JsonMapping {
   std::size_t max_points = 10000;
 };
 
-bool is_valid_utf8(std::string_view s);
+// Strict UTF-8 (core/utf8.h).
+using ::uc::is_valid_utf8;
 
 // Samples for a JSON payload; an error names what is wrong (invalid JSON, too deep, ...).
 Result<SampleBatch> map_json(std::string_view topic, std::string_view payload, const JsonMapping& m,
