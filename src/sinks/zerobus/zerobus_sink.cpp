@@ -252,9 +252,9 @@ Status ZerobusSink::open_stream() {
     if (ev.kind == StreamSession::Event::Kind::kCreated) break;
     if (ev.kind == StreamSession::Event::Kind::kError) {
       Status s = ev.error;
-      if (s.code() == StatusCode::kUnauthenticated || s.code() == StatusCode::kPermissionDenied) {
-        tokens_->invalidate(options_.table);
-      }
+      // The next stream starts with a fresh token (issue 7): a token the server may have
+      // revoked is never reused after a failure.
+      if (!is_data_fault(s)) tokens_->invalidate(options_.table);
       close_stream(s);
       return Status(s.code(), "create_stream on " + options_.table + ": " + s.message());
     }
@@ -420,9 +420,9 @@ Status ZerobusSink::deliver_once(const std::vector<std::string>& payloads, const
           if (from_response) ++stats_.protocol_errors;
           if (s.code() == StatusCode::kDeadlineExceeded) ++stats_.ack_timeouts;
         }
-        if (s.code() == StatusCode::kUnauthenticated || s.code() == StatusCode::kPermissionDenied) {
-          tokens_->invalidate(options_.table);
-        }
+        // A failed stream's successor gets a fresh token; data faults (poison isolation
+        // splits a batch over many streams) keep it.
+        if (!is_data_fault(s)) tokens_->invalidate(options_.table);
         close_stream(s);
         return s;
       }
