@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -59,13 +60,17 @@ void Client::interrupt() {
   if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
 }
 
-Status Client::fail_connection(Status s) {
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
+void Client::reset_connection_state() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
   channel_.reset();
-  session_open_ = false;
+  session_open_ = false;  // the session itself (authentication_token_) may be re-activated
+  publishes_.clear();
+  stash_.clear();
+}
+
+Status Client::fail_connection(Status s) {
+  reset_connection_state();
   return s;
 }
 
@@ -89,7 +94,11 @@ Status Client::connect() {
     int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
     if (rc != 0 && errno == EINPROGRESS) {
       pollfd p{fd, POLLOUT, 0};
-      rc = ::poll(&p, 1, options_.timeout_ms);
+      // In slices, so cancel() is noticed.
+      for (int waited = 0; waited < options_.timeout_ms && !cancelled_ && !interrupted_; waited += 200) {
+        rc = ::poll(&p, 1, std::min(200, options_.timeout_ms - waited));
+        if (rc != 0) break;
+      }
       int err = 0;
       socklen_t len = sizeof err;
       if (rc == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
@@ -142,7 +151,7 @@ Status Client::open_channel(ua::SecurityTokenRequestType type) {
   req.security_mode = ua::MessageSecurityMode::kNone;
   req.client_nonce = ua::ByteString{std::string()};
   req.requested_lifetime = options_.requested_lifetime_ms;
-  std::uint32_t request_id = next_request_id_++;
+  std::uint32_t request_id = next_request_id();
   if (auto s = send_chunks(ua::ChunkKind::kOpen, request_id, ua::encode_service(req)); !s.is_ok()) return s;
   auto body = receive_for(request_id, ua::ChunkKind::kOpen);
   if (!body) return body.status();
@@ -179,13 +188,14 @@ void Client::disconnect() {
   if (fd_ >= 0 && channel_ && !interrupted_) {
     ua::CloseSecureChannelRequest req;
     req.request_header = header();
-    (void)send_chunks(ua::ChunkKind::kClose, next_request_id_++, ua::encode_service(req));  // no response (Part 6 §7.1.4)
+    (void)send_chunks(ua::ChunkKind::kClose, next_request_id(), ua::encode_service(req));  // no response (Part 6 §7.1.4)
   }
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-  channel_.reset();
-  session_open_ = false;
-  authentication_token_ = ua::NodeId();
+  reset_connection_state();
+}
+
+std::uint32_t Client::next_request_id() {
+  if (next_request_id_ == kAnyPublish) ++next_request_id_;
+  return next_request_id_++;
 }
 
 ua::RequestHeader Client::header() {
@@ -230,6 +240,7 @@ Status Client::read_frame(std::string& frame) {
       return Status::ok();
     }
     if (interrupted_) return fail_connection(Status(uc::StatusCode::kCancelled, "interrupted"));
+    if (cancelled_) return Status(uc::StatusCode::kCancelled, "cancelled");
     std::int64_t left_ms = (deadline - clock_.steady_us()) / 1000;
     if (left_ms <= 0) {
       return fail_connection(unavailable("no answer from the server within " + std::to_string(wait_ms) + " ms"));
@@ -265,15 +276,24 @@ Result<std::string> Client::receive_for(std::uint32_t request_id, ua::ChunkKind 
     if (!msg) return fail_connection(msg.status());
     if (!msg->has_value()) continue;
     ua::ReceivedMessage& m = **msg;
+    const bool awaited_publish = m.kind == ua::ChunkKind::kMessage &&
+                                 std::find(publishes_.begin(), publishes_.end(), m.request_id) != publishes_.end();
     if (m.abort) {
       if (m.request_id == request_id) {
         return Status(uc::StatusCode::kResourceExhausted, "server aborted the response: " + status_text(m.abort->error) +
                                                               " " + m.abort->reason);
       }
+      if (awaited_publish) std::erase(publishes_, m.request_id);  // that Publish is over; the caller sends another
       continue;
     }
-    if (m.request_id != request_id || m.kind != kind) continue;  // a late answer to an abandoned request
-    return std::move(m.body);
+    if (m.request_id == request_id && m.kind == kind) return std::move(m.body);
+    if (awaited_publish && request_id == kAnyPublish) {
+      std::erase(publishes_, m.request_id);
+      last_publish_id_ = m.request_id;
+      return std::move(m.body);
+    }
+    if (awaited_publish) stash_[m.request_id] = std::move(m.body);
+    // anything else is a late answer to an abandoned request
   }
 }
 
@@ -301,7 +321,7 @@ Result<std::vector<ua::ApplicationDescription>> Client::find_servers() {
   return std::move(resp.servers);
 }
 
-Status Client::open_session() {
+Status Client::create_session() {
   ua::CreateSessionRequest cs;
   cs.client_description.application_uri = options_.application_uri;
   cs.client_description.product_uri = std::string("urn:unified-connector");
@@ -318,11 +338,15 @@ Status Client::open_session() {
   ua::CreateSessionResponse created;
   if (auto s = call(cs, created); !s.is_ok()) return s;
   authentication_token_ = created.authentication_token;
+  session_endpoints_ = std::move(created.server_endpoints);
+  return Status::ok();
+}
 
+Status Client::activate_session() {
   // Anonymous identity: the policy id comes from the endpoint's token policies.
   ua::AnonymousIdentityToken anon;
   anon.policy_id = std::string("anonymous");
-  for (const auto& ep : created.server_endpoints) {
+  for (const auto& ep : session_endpoints_) {
     if (ep.security_mode != ua::MessageSecurityMode::kNone) continue;
     for (const auto& p : ep.user_identity_tokens) {
       if (p.token_type == ua::UserTokenType::kAnonymous) anon.policy_id = p.policy_id;
@@ -334,7 +358,25 @@ Status Client::open_session() {
   ua::ActivateSessionResponse activated;
   if (auto s = call(as, activated); !s.is_ok()) return s;
   session_open_ = true;
+  return Status::ok();
+}
 
+Status Client::open_session() {
+  forget_session();
+  if (auto s = create_session(); !s.is_ok()) return s;
+  if (auto s = activate_session(); !s.is_ok()) return s;
+  return read_server_info();
+}
+
+Status Client::reactivate_session() {
+  if (!has_session()) return Status(uc::StatusCode::kFailedPrecondition, "no session to re-activate");
+  Status s = activate_session();
+  if (s.is_ok()) s = read_server_info();
+  if (!s.is_ok()) forget_session();
+  return s;
+}
+
+Status Client::read_server_info() {
   // OperationLimits and the namespace array; a server without them gets no limits.
   std::vector<ua::ReadValueId> nodes;
   for (std::uint32_t id : {ids::kServer_ServerCapabilities_OperationLimits_MaxNodesPerRead,
@@ -373,8 +415,7 @@ Status Client::close_session() {
   req.delete_subscriptions = true;
   ua::CloseSessionResponse resp;
   Status s = call(req, resp);
-  session_open_ = false;
-  authentication_token_ = ua::NodeId();
+  forget_session();
   return s;
 }
 
@@ -485,15 +526,45 @@ Result<std::vector<ua::MonitoredItemCreateResult>> Client::create_monitored_item
   return out;
 }
 
-Result<ua::PublishResponse> Client::publish(const std::vector<ua::SubscriptionAcknowledgement>& acks, int wait_ms) {
+Status Client::send_publish(const std::vector<ua::SubscriptionAcknowledgement>& acks, std::uint32_t timeout_hint_ms) {
+  if (auto s = renew_if_due(); !s.is_ok()) return s;
   ua::PublishRequest req;
+  req.request_header = header();
+  req.request_header.timeout_hint = timeout_hint_ms;
   req.subscription_acknowledgements = acks;
+  const std::uint32_t request_id = next_request_id();
+  if (auto s = send_chunks(ua::ChunkKind::kMessage, request_id, ua::encode_service(req)); !s.is_ok()) return s;
+  publishes_.push_back(request_id);
+  return Status::ok();
+}
+
+Result<ua::PublishResponse> Client::wait_publish(int wait_ms) {
+  if (publishes_.empty()) return Status(uc::StatusCode::kFailedPrecondition, "no Publish request outstanding");
+  std::string body;
+  for (auto it = publishes_.begin(); it != publishes_.end(); ++it) {  // oldest first
+    auto ready = stash_.find(*it);
+    if (ready == stash_.end()) continue;
+    last_publish_id_ = *it;
+    body = std::move(ready->second);
+    stash_.erase(ready);
+    publishes_.erase(it);
+    break;
+  }
+  if (body.empty()) {
+    wait_ms_ = wait_ms;
+    auto r = receive_for(kAnyPublish, ua::ChunkKind::kMessage);
+    wait_ms_ = 0;
+    if (!r) return r.status();
+    body = std::move(*r);
+  }
   ua::PublishResponse resp;
-  wait_ms_ = wait_ms;
-  Status s = call(req, resp);
-  wait_ms_ = 0;
-  if (!s.is_ok()) return s;
+  if (auto s = decode_response(body, resp); !s.is_ok()) return s;
   return resp;
+}
+
+Result<ua::PublishResponse> Client::publish(const std::vector<ua::SubscriptionAcknowledgement>& acks, int wait_ms) {
+  if (auto s = send_publish(acks, static_cast<std::uint32_t>(wait_ms)); !s.is_ok()) return s;
+  return wait_publish(wait_ms);
 }
 
 Result<ua::NotificationMessage> Client::republish(std::uint32_t subscription_id, std::uint32_t sequence_number) {
@@ -503,6 +574,35 @@ Result<ua::NotificationMessage> Client::republish(std::uint32_t subscription_id,
   ua::RepublishResponse resp;
   if (auto s = call(req, resp); !s.is_ok()) return s;
   return std::move(resp.notification_message);
+}
+
+Result<std::vector<ua::TransferResult>> Client::transfer_subscriptions(const std::vector<std::uint32_t>& ids,
+                                                                       bool send_initial_values) {
+  ua::TransferSubscriptionsRequest req;
+  req.subscription_ids = ids;
+  req.send_initial_values = send_initial_values;
+  ua::TransferSubscriptionsResponse resp;
+  if (auto s = call(req, resp); !s.is_ok()) return s;
+  if (resp.results.size() != ids.size()) {
+    return fail_connection(Status(uc::StatusCode::kDataLoss, "TransferSubscriptions returned " +
+                                                                  std::to_string(resp.results.size()) + " results for " +
+                                                                  std::to_string(ids.size()) + " subscriptions"));
+  }
+  return std::move(resp.results);
+}
+
+Status Client::delete_subscriptions(const std::vector<std::uint32_t>& ids) {
+  ua::DeleteSubscriptionsRequest req;
+  req.subscription_ids = ids;
+  ua::DeleteSubscriptionsResponse resp;
+  if (auto s = call(req, resp); !s.is_ok()) return s;
+  for (std::size_t i = 0; i < resp.results.size() && i < ids.size(); ++i) {
+    if (resp.results[i].is_bad()) {
+      return Status(uc::StatusCode::kFailedPrecondition,
+                    "DeleteSubscriptions " + std::to_string(ids[i]) + ": " + status_text(resp.results[i].code));
+    }
+  }
+  return Status::ok();
 }
 
 }  // namespace uc::sources::opcua

@@ -5,6 +5,12 @@
 //   the timeout passes or interrupt() is called (the only method safe from another
 //   thread: it shuts the socket down so a blocked call returns kCancelled; it is
 //   permanent, later calls fail too).
+// - Publish requests are the exception: send_publish() only sends, and several may be
+//   outstanding. Their responses are kept (the "stash") when they arrive during another
+//   call and handed out by wait_publish(), oldest request first when several are ready.
+// - The session outlives the connection: after a lost connection, connect() then
+//   reactivate_session() resumes it on the new secure channel (its subscriptions with
+//   it); open_session() creates a new one. close_session() ends it.
 // - Errors are values: kUnavailable for connection problems and timeouts (retryable),
 //   kDataLoss for malformed or hostile input (the connection is closed), and the
 //   OPC UA status name in the message for ServiceFaults and bad service results.
@@ -15,6 +21,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,12 +67,25 @@ class Client {
   void disconnect();
   bool connected() const { return fd_ >= 0; }
   void interrupt();
+  // Soft stop, safe from another thread: a blocked call returns kCancelled within 200 ms
+  // and the connection stays usable once resume() is called (to close the session).
+  void cancel() { cancelled_ = true; }
+  void resume() { cancelled_ = false; }
+  void set_timeout_ms(int ms) { options_.timeout_ms = ms; }
 
   Result<std::vector<ua::EndpointDescription>> get_endpoints();
   Result<std::vector<ua::ApplicationDescription>> find_servers();
   // CreateSession + ActivateSession with an anonymous identity, then reads the
-  // OperationLimits this client honours.
+  // OperationLimits this client honours and the NamespaceArray.
   Status open_session();
+  // ActivateSession of the session this client had on an earlier connection, on the
+  // current secure channel, then the limits and namespaces again. On failure the old
+  // session is forgotten (a ServiceFault keeps the connection: open_session() may follow).
+  Status reactivate_session();
+  // True while the client holds a session, active or waiting to be re-activated.
+  bool has_session() const { return !authentication_token_.is_null(); }
+  void forget_session() { authentication_token_ = ua::NodeId(); session_open_ = false; }
+  // CloseSession (deleting its subscriptions) and forget it.
   Status close_session();
 
   // Reads, split to honour MaxNodesPerRead; results in request order.
@@ -84,8 +105,25 @@ class Client {
                                                              std::uint32_t max_keep_alive_count);
   Result<std::vector<ua::MonitoredItemCreateResult>> create_monitored_items(
       std::uint32_t subscription_id, const std::vector<ua::MonitoredItemCreateRequest>& items);
+  // Sends a PublishRequest carrying `acks` without waiting; timeout_hint_ms tells the
+  // server how long it may park the request.
+  Status send_publish(const std::vector<ua::SubscriptionAcknowledgement>& acks, std::uint32_t timeout_hint_ms);
+  std::size_t outstanding_publishes() const { return publishes_.size(); }
+  // Request ids grow: a Publish answered with an id below a mark was sent before it.
+  std::uint32_t last_publish_request_id() const { return last_publish_id_; }
+  std::uint32_t request_id_mark() const { return next_request_id_; }
+  // The response to one outstanding Publish (a notification or a keep-alive), waiting up
+  // to wait_ms: the keep-alive watchdog. A ServiceFault (BadTimeout, BadTooManyPublishRequests,
+  // BadNoSubscription, ...) is kFailedPrecondition with the code in last_service_result().
+  Result<ua::PublishResponse> wait_publish(int wait_ms);
+  // send_publish + wait_publish with nothing else outstanding.
   Result<ua::PublishResponse> publish(const std::vector<ua::SubscriptionAcknowledgement>& acks, int wait_ms);
   Result<ua::NotificationMessage> republish(std::uint32_t subscription_id, std::uint32_t sequence_number);
+  Result<std::vector<ua::TransferResult>> transfer_subscriptions(const std::vector<std::uint32_t>& ids,
+                                                                 bool send_initial_values);
+  Status delete_subscriptions(const std::vector<std::uint32_t>& ids);
+  // The status of the last ServiceFault or bad service result (0 after a good answer).
+  std::uint32_t last_service_result() const { return last_service_result_; }
 
   // Any service: fills the request header, sends, waits for the response.
   template <typename Req, typename Resp>
@@ -100,8 +138,18 @@ class Client {
 
  private:
   Status send_chunks(ua::ChunkKind kind, std::uint32_t request_id, const std::string& body);
-  // Reads frames until the message for `request_id` is complete.
+  // Reads frames until the message for `request_id` is complete; answers to outstanding
+  // Publish requests that arrive meanwhile go to the stash, others are dropped.
+  // kAnyPublish takes the first answer to any outstanding Publish.
+  static constexpr std::uint32_t kAnyPublish = 0;  // never a request id (they skip 0)
   Result<std::string> receive_for(std::uint32_t request_id, ua::ChunkKind kind);
+  std::uint32_t next_request_id();
+  Status create_session();
+  Status activate_session();
+  Status read_server_info();
+  template <typename Resp>
+  Status decode_response(const std::string& body, Resp& response);
+  void reset_connection_state();
   Status read_frame(std::string& frame);
   Status open_channel(ua::SecurityTokenRequestType type);
   Status renew_if_due();
@@ -115,6 +163,7 @@ class Client {
   std::string host_, port_;
   std::atomic<int> fd_{-1};  // read by interrupt() from another thread
   std::atomic<bool> interrupted_{false};
+  std::atomic<bool> cancelled_{false};
   ua::FrameSplitter splitter_;
   std::unique_ptr<ua::SecureChannel> channel_;
   ua::TransportLimits peer_limits_;
@@ -126,6 +175,11 @@ class Client {
   bool session_open_ = false;
   OperationLimits op_limits_;
   std::vector<std::string> namespaces_;
+  std::vector<ua::EndpointDescription> session_endpoints_;  // from CreateSession
+  std::deque<std::uint32_t> publishes_;                   // outstanding Publish request ids, oldest first
+  std::map<std::uint32_t, std::string> stash_;            // their answers that arrived during other calls
+  std::uint32_t last_service_result_ = 0;
+  std::uint32_t last_publish_id_ = 0;
 };
 
 // Splits opc.tcp://host[:port][/path] (default port 4840).
@@ -139,19 +193,25 @@ Status Client::call(Req& request, Resp& response) {
   if (auto s = renew_if_due(); !s.is_ok()) return s;
   request.request_header = header();
   request.request_header.timeout_hint = static_cast<std::uint32_t>(wait_ms_ > 0 ? wait_ms_ : options_.timeout_ms);
-  std::uint32_t request_id = next_request_id_++;
+  std::uint32_t request_id = next_request_id();
   std::string body;
   if (auto s = roundtrip(request_id, ua::encode_service(request), body); !s.is_ok()) return s;
+  return decode_response(body, response);
+}
+
+template <typename Resp>
+Status Client::decode_response(const std::string& body, Resp& response) {
+  last_service_result_ = 0;
   if (ua::peek_service_type(body) == ua::ServiceFault::kBinaryEncodingId) {
     ua::ServiceFault fault;
     if (auto s = ua::decode_service(body, fault, options_.decode_limits); !s.is_ok()) return fail_connection(s);
-    return Status(uc::StatusCode::kFailedPrecondition,
-                  "service fault: " + status_text(fault.response_header.service_result.code));
+    last_service_result_ = fault.response_header.service_result.code;
+    return Status(uc::StatusCode::kFailedPrecondition, "service fault: " + status_text(last_service_result_));
   }
   if (auto s = ua::decode_service(body, response, options_.decode_limits); !s.is_ok()) return fail_connection(s);
   if (response.response_header.service_result.is_bad()) {
-    return Status(uc::StatusCode::kFailedPrecondition,
-                  "service result " + status_text(response.response_header.service_result.code));
+    last_service_result_ = response.response_header.service_result.code;
+    return Status(uc::StatusCode::kFailedPrecondition, "service result " + status_text(last_service_result_));
   }
   return Status::ok();
 }

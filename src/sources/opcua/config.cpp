@@ -134,7 +134,8 @@ bool is_valid_node_id(std::string_view text) {
 std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, config::Errors& /*errors*/) {
   node.check_keys(config::with_common_source_keys({"mode", "publishing_interval_ms", "sampling_interval_ms",
                                                    "polling_interval_ms", "security", "nodes", "browse", "timeout_ms",
-                                                   "backoff_initial_ms", "backoff_max_ms"}));
+                                                   "backoff_initial_ms", "backoff_max_ms", "publish_requests",
+                                                   "keep_alive_count", "session_timeout_ms"}));
   auto out = std::make_shared<Options>();
   check_endpoint(node, *out);
   out->mode = node.get_enum<Mode>("mode", {{"subscription", Mode::kSubscription}, {"polling", Mode::kPolling}},
@@ -144,6 +145,9 @@ std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, c
   out->sampling_interval_ms = static_cast<int>(node.get_int_or("sampling_interval_ms", 500, 0, kHour));
   out->polling_interval_ms = static_cast<int>(node.get_int_or("polling_interval_ms", 1000, 10, kHour));
   out->timeout_ms = static_cast<int>(node.get_int_or("timeout_ms", 10000, 100, kHour));
+  out->publish_requests = static_cast<int>(node.get_int_or("publish_requests", 3, 1, 20));
+  out->keep_alive_count = static_cast<int>(node.get_int_or("keep_alive_count", 10, 1, 1000));
+  out->session_timeout_ms = static_cast<int>(node.get_int_or("session_timeout_ms", 60000, 1000, kHour));
   out->backoff_initial_ms = static_cast<int>(node.get_int_or("backoff_initial_ms", 500, 1, kHour));
   out->backoff_max_ms = static_cast<int>(node.get_int_or("backoff_max_ms", 30000, 1, kHour));
   if (out->backoff_max_ms < out->backoff_initial_ms) {

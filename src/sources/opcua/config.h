@@ -48,6 +48,9 @@ struct Options : config::SourceOptions {
   int sampling_interval_ms = 500;  // 0 = as fast as the server can
   int polling_interval_ms = 1000;
   int timeout_ms = 10000;           // connect and per request
+  int publish_requests = 3;         // subscription: Publish requests kept outstanding
+  int keep_alive_count = 10;        // subscription: keep-alive after this many empty intervals
+  int session_timeout_ms = 60000;   // requested session timeout: how long a session outlives its connection
   int backoff_initial_ms = 500;     // reconnect back-off: doubles per failure, ±20 % jitter
   int backoff_max_ms = 30000;
   Security security;

@@ -189,6 +189,7 @@ Status OpcuaSource::start(pipeline::Emitter& emitter) {
   ClientOptions co;
   co.endpoint_url = options_.endpoint;
   co.timeout_ms = options_.timeout_ms;
+  co.session_timeout_ms = options_.session_timeout_ms;
   co.session_name = "unified-connector " + name_;
   client_ = std::make_unique<Client>(co, emitter.clock());
   thread_ = std::thread([this, &emitter] { run(emitter); });
@@ -201,7 +202,7 @@ void OpcuaSource::stop() {
     stop_ = true;
   }
   cv_.notify_all();
-  if (client_) client_->interrupt();
+  if (client_) client_->cancel();  // soft: the thread still closes the session
   if (thread_.joinable()) thread_.join();
 }
 
@@ -347,21 +348,27 @@ Sample OpcuaSource::make_sample(Tag& t, ua::DataValue& dv, TimestampUs now) {
 
 void OpcuaSource::run(pipeline::Emitter& emitter) {
   Client& client = *client_;
+  Counters& counters = *counters_;
   const bool subscribe = options_.mode == Mode::kSubscription;
   Backoff backoff(options_.backoff_initial_ms, options_.backoff_max_ms);
   std::vector<Tag> tags;
   std::vector<ua::ReadValueId> reads;
   std::vector<std::size_t> read_tag;  // reads[i] is for tags[read_tag[i]]
-  // Subscription state of the current session.
+  // Subscription state. It outlives a connection: a re-activated session keeps its
+  // subscription, a new session may take it over with TransferSubscriptions.
   std::uint32_t subscription_id = 0;
-  std::uint32_t last_sequence = 0;
-  int publish_wait_ms = 0;
+  std::uint32_t last_sequence = 0;   // of the last NotificationMessage handled
+  std::uint32_t subscribed_mark = 0;  // Publish requests sent before this id predate the subscription
+  int publish_wait_ms = 0;           // the watchdog: a notification or keep-alive is due within this
+  std::uint32_t publish_hint_ms = 0;
+  std::size_t publish_target = static_cast<std::size_t>(options_.publish_requests);
   std::vector<ua::SubscriptionAcknowledgement> acks;
   bool connected = false;
   bool had_connection = false;
   int failures = 0;
   auto retry_at = SteadyClock::now();
   auto next_poll = SteadyClock::now();
+  auto lost_at = SteadyClock::now();
   ComponentState state = ComponentState::kStopped;
   std::string detail;
   auto set_state = [&](ComponentState st, const std::string& d) {
@@ -399,8 +406,11 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     if (batch.empty()) return true;
     return emitter.publish(std::move(batch), nullptr).is_ok();
   };
+  // The connection is gone (the session may live on in the server): bad records for every
+  // tag, then reconnect after the back-off.
   auto lose = [&](const Status& st) {
     client.disconnect();
+    if (connected || failures == 0) lost_at = SteadyClock::now();
     connected = false;
     ++failures;
     retry_at = SteadyClock::now() + backoff.delay(failures);
@@ -440,15 +450,18 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
   };
   // Creates the subscription and one monitored item per resolved tag (client handle = index).
   auto subscribe_all = [&]() -> Status {
-    constexpr std::uint32_t kKeepAliveCount = 10;
-    auto sub = client.create_subscription(options_.publishing_interval_ms, kKeepAliveCount * 3, kKeepAliveCount);
+    const auto keep_alive = static_cast<std::uint32_t>(options_.keep_alive_count);
+    auto sub = client.create_subscription(options_.publishing_interval_ms, keep_alive * 3, keep_alive);
     if (!sub) return sub.status();
     subscription_id = sub->subscription_id;
+    ++counters.subscriptions_created;
     last_sequence = 0;
     acks.clear();
     // Watchdog: a notification or keep-alive is due within interval × keep-alive count.
     publish_wait_ms = static_cast<int>(sub->revised_publishing_interval * sub->revised_max_keep_alive_count) +
                       options_.timeout_ms;
+    // A parked Publish may wait for its turn behind the others.
+    publish_hint_ms = static_cast<std::uint32_t>(publish_wait_ms) * static_cast<std::uint32_t>(publish_target + 1);
     std::vector<ua::MonitoredItemCreateRequest> items;
     std::vector<std::size_t> item_tag;
     for (std::size_t i = 0; i < tags.size(); ++i) {
@@ -465,12 +478,62 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     }
     auto results = client.create_monitored_items(subscription_id, items);
     if (!results) return results.status();
+    subscribed_mark = client.request_id_mark();
     SampleBatch rejected;
     for (std::size_t k = 0; k < results->size(); ++k) {
       const auto code = (*results)[k].status_code.code;
       if (code >> 30 >= 2) rejected.push_back(unresolved_sample(tags[item_tag[k]], code, ua::status::name(code)));
     }
     if (!publish(std::move(rejected))) return Status(uc::StatusCode::kCancelled, "stopping");
+    return Status::ok();
+  };
+  // A new session takes over the subscription of the old one (same tags, same client
+  // handles). False when the server refuses: the caller creates a new subscription.
+  auto transfer = [&]() -> bool {
+    auto tr = client.transfer_subscriptions({subscription_id}, true);
+    if (!tr || tr->empty() || tr->front().status_code.is_bad()) {
+      spdlog::info("source={} subscription {} not transferred ({}); creating a new one", name_, subscription_id,
+                   tr ? (tr->empty() ? std::string("no result") : status_text(tr->front().status_code.code))
+                      : tr.status().message());
+      return false;
+    }
+    ++counters.subscription_transfers;
+    acks.clear();
+    // What the server still holds and we have had: acknowledge; newer ones come as a gap.
+    for (std::uint32_t seq : tr->front().available_sequence_numbers) {
+      if (seq <= last_sequence) acks.push_back({subscription_id, seq});
+    }
+    subscribed_mark = client.request_id_mark();
+    return true;
+  };
+  // NotificationMessages from..to-1 did not arrive: ask for them again (at most 64).
+  auto recover = [&](std::uint32_t from, std::uint32_t to) -> Status {
+    std::uint64_t recovered = 0, lost = 0;
+    std::string first_loss;
+    for (std::uint32_t seq = from; seq < to; ++seq) {
+      if (seq - from >= 64) {
+        lost += to - seq;
+        break;
+      }
+      auto again = client.republish(subscription_id, seq);
+      if (again) {
+        ++recovered;
+        acks.push_back({subscription_id, seq});
+        if (Status st = on_notification(*again); !st.is_ok()) return st;
+        continue;
+      }
+      if (!client.connected()) return again.status();
+      ++lost;
+      if (first_loss.empty()) first_loss = again.status().message();
+    }
+    counters.notifications_republished += recovered;
+    counters.notifications_lost += lost;
+    if (lost > 0) {
+      emitter.count_error("notifications " + std::to_string(from) + ".." + std::to_string(to - 1) + ": " +
+                          std::to_string(lost) + " lost (" + first_loss + ")");
+    }
+    spdlog::info("source={} sequence gap {}..{}: {} notifications recovered with Republish, {} lost", name_, from,
+                 to - 1, recovered, lost);
     return Status::ok();
   };
 
@@ -483,13 +546,39 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
       if (!wait_until(retry_at)) break;
       if (had_connection) emitter.count_reconnection();
       Status st = client.connect();
-      if (st.is_ok()) st = client.open_session();
-      if (st.is_ok()) {
+      bool resumed = false;
+      if (st.is_ok() && client.has_session()) {
+        // The old session may still live in the server, with its subscription.
+        Status again = client.reactivate_session();
+        if (again.is_ok()) {
+          resumed = true;
+          ++counters.session_reactivations;
+        } else if (client.connected()) {
+          spdlog::info("source={} session not re-activated ({}); creating a new one", name_, again.message());
+        } else {
+          st = again;
+        }
+      }
+      if (st.is_ok() && !resumed) st = client.open_session();
+      bool same_tags = false;
+      if (st.is_ok() && !resumed) {
         std::vector<Tag> fresh;
         st = resolve_tags(&client, fresh);
-        if (st.is_ok()) tags = std::move(fresh);
+        if (st.is_ok()) {
+          same_tags = fresh.size() == tags.size() &&
+                      std::equal(fresh.begin(), fresh.end(), tags.begin(), [](const Tag& a, const Tag& b) {
+                        return a.resolved == b.resolved && a.node == b.node;
+                      });
+          tags = std::move(fresh);
+        }
       }
-      if (st.is_ok() && subscribe) st = subscribe_all();
+      if (st.is_ok() && subscribe) {
+        if (resumed && subscription_id != 0) {
+          subscribed_mark = client.request_id_mark();  // the subscription lives on with the session
+        } else if (!(subscription_id != 0 && same_tags && transfer())) {
+          st = subscribe_all();
+        }
+      }
       if (stopping()) break;
       if (!st.is_ok()) {
         if (!lose(st)) break;
@@ -506,9 +595,12 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
         reads.push_back(ua::ReadValueId{tags[i].node, 13, std::nullopt, ua::QualifiedName{}});
         read_tag.push_back(i);
       }
-      if (subscribe && !publish(std::move(unresolved))) break;
+      if (subscribe && !resumed && !publish(std::move(unresolved))) break;
       if (had_connection) {
-        spdlog::info("source={} reconnected to {}", name_, options_.endpoint);
+        const auto gap_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - lost_at).count();
+        spdlog::info("source={} reconnected to {} after {} ms ({})", name_, options_.endpoint, gap_ms,
+                     resumed ? "session re-activated" : "new session");
       } else {
         spdlog::info("source={} connected to {}: {} tags", name_, options_.endpoint, tags.size());
       }
@@ -520,35 +612,66 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     }
 
     if (subscribe) {
-      // One Publish outstanding at a time; its wait is the keep-alive watchdog.
-      auto resp = client.publish(acks, publish_wait_ms);
+      // Keep publish_target Publish requests outstanding; each answer carries the acks of
+      // what arrived before it was sent.
+      Status sent = Status::ok();
+      while (sent.is_ok() && client.outstanding_publishes() < publish_target) {
+        sent = client.send_publish(acks, publish_hint_ms);
+        if (sent.is_ok()) acks.clear();
+      }
+      if (!sent.is_ok()) {
+        if (!lose(sent)) break;
+        continue;
+      }
+      auto resp = client.wait_publish(publish_wait_ms);
       if (stopping()) break;
       if (!resp) {
+        if (client.connected()) {
+          // A ServiceFault on one Publish; the connection is fine.
+          const std::uint32_t code = client.last_service_result();
+          const bool stale = client.last_publish_request_id() < subscribed_mark;
+          if (code == ua::status::kBadTimeout) continue;  // parked too long: sent again above
+          if (code == ua::status::kBadTooManyPublishRequests) {
+            if (publish_target > 1) --publish_target;
+            continue;
+          }
+          if (code == ua::status::kBadNoSubscription || code == ua::status::kBadSubscriptionIdInvalid) {
+            if (stale) continue;  // sent before the current subscription existed
+            spdlog::warn("source={} subscription {} gone ({}); creating a new one", name_, subscription_id,
+                         status_text(code));
+            if (Status st = subscribe_all(); !st.is_ok()) {
+              if (st.code() == uc::StatusCode::kCancelled || !lose(st)) break;
+            }
+            continue;
+          }
+          if (code == ua::status::kBadSessionIdInvalid || code == ua::status::kBadSessionClosed ||
+              code == ua::status::kBadSessionNotActivated) {
+            client.forget_session();
+          }
+        }
         if (!lose(resp.status())) break;
         continue;
       }
-      acks.clear();
+      const std::uint32_t sub_id = resp->subscription_id;
       const auto& msg = resp->notification_message;
-      if (msg.notification_data.empty()) continue;  // keep-alive: carries the next number, consumes none
-      // Missed sequence numbers: ask for them again (bounded); what is gone is counted.
-      if (last_sequence != 0 && msg.sequence_number > last_sequence + 1) {
-        for (std::uint32_t seq = last_sequence + 1; seq < msg.sequence_number && seq < last_sequence + 64; ++seq) {
-          auto again = client.republish(resp->subscription_id, seq);
-          if (again) {
-            (void)on_notification(*again);
-            acks.push_back({resp->subscription_id, seq});
-          } else {
-            emitter.count_error("notification " + std::to_string(seq) + " lost: " + again.status().message());
-            if (!client.connected()) break;
-          }
-        }
-        if (!client.connected()) {
-          if (!lose(Status(uc::StatusCode::kUnavailable, "connection lost during Republish"))) break;
+      const bool keep_alive = msg.notification_data.empty();
+      if (sub_id != subscription_id) {  // of a subscription no longer ours: acknowledge, drop
+        if (!keep_alive) acks.push_back({sub_id, msg.sequence_number});
+        continue;
+      }
+      // A keep-alive carries the number the next message will have; data its own.
+      const std::uint32_t expected = last_sequence + 1;
+      if (last_sequence != 0 && msg.sequence_number > expected) {
+        if (Status st = recover(expected, msg.sequence_number); !st.is_ok()) {
+          if (st.code() == uc::StatusCode::kCancelled || !lose(st)) break;
           continue;
         }
+        last_sequence = msg.sequence_number - 1;
       }
+      if (keep_alive) continue;
+      acks.push_back({sub_id, msg.sequence_number});
+      if (last_sequence != 0 && msg.sequence_number <= last_sequence) continue;  // had it already (Republish)
       last_sequence = msg.sequence_number;
-      acks.push_back({resp->subscription_id, msg.sequence_number});
       if (Status st = on_notification(msg); !st.is_ok()) {
         if (st.code() == uc::StatusCode::kCancelled) break;
         if (!lose(st)) break;
@@ -581,8 +704,30 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     }
     if (!publish(std::move(batch))) break;
   }
-  (void)client.close_session();
+  // Leave the server tidy: delete the subscription and close the session, waiting briefly.
+  client.resume();
+  client.set_timeout_ms(std::min(options_.timeout_ms, 2000));
+  if (client.connected() && client.has_session()) {
+    if (subscription_id != 0) (void)client.delete_subscriptions({subscription_id});
+    (void)client.close_session();
+  }
   client.disconnect();
+}
+
+std::vector<pipeline::ExtraCounter> OpcuaSource::extra_counters() const {
+  auto c = counters_;
+  return {
+      {"opcua_session_reactivations_total", "OPC UA sessions re-activated on a new connection.",
+       [c] { return c->session_reactivations.load(); }},
+      {"opcua_subscription_transfers_total", "OPC UA subscriptions taken over by a new session (TransferSubscriptions).",
+       [c] { return c->subscription_transfers.load(); }},
+      {"opcua_subscriptions_created_total", "OPC UA subscriptions created (the first and every re-creation).",
+       [c] { return c->subscriptions_created.load(); }},
+      {"opcua_notifications_republished_total", "OPC UA notification messages recovered with Republish after a gap.",
+       [c] { return c->notifications_republished.load(); }},
+      {"opcua_notifications_lost_total", "OPC UA notification messages missing after a gap that Republish could not recover.",
+       [c] { return c->notifications_lost.load(); }},
+  };
 }
 
 }  // namespace uc::sources::opcua

@@ -12,15 +12,23 @@
 // - A lost connection, timeout or malformed answer publishes bad samples (kCommError with
 //   the cause) for every tag, closes the connection and reconnects with exponential
 //   back-off and ±20 % jitter; node resolution is repeated on every new session.
-// - Subscription mode: one subscription (publishing_interval_ms, keep-alive count 10,
-//   lifetime 30) with one monitored item per tag (sampling_interval_ms, queue 1, no filter);
-//   one Publish outstanding at a time, acknowledging what arrived; each NotificationMessage
-//   is one batch. No answer within interval × keep-alive count + timeout_ms (the watchdog),
-//   a StatusChangeNotification or any failure closes the connection; the reconnect creates
-//   a new session and subscription (no TransferSubscriptions: it needs a signed channel for
-//   anonymous users). Sequence gaps are asked for again with Republish; lost ones counted.
+// - Subscription mode: one subscription (publishing_interval_ms, keep_alive_count,
+//   lifetime 3 × keep-alive) with one monitored item per tag; publish_requests Publish
+//   requests outstanding, each acknowledging what arrived before it; each NotificationMessage
+//   is one batch. Sequence gaps (in data or keep-alive numbers) are asked for again with
+//   Republish; what the server no longer has is counted as lost. No answer within
+//   interval × keep-alive count + timeout_ms (the watchdog), a StatusChangeNotification or
+//   any failure closes the connection.
+// - Reconnect: ActivateSession of the old session on the new channel (its subscription
+//   lives on; gaps are recovered as above); if the server no longer has it, a new session,
+//   then TransferSubscriptions of the old subscription when the tags are the same, else
+//   (or when the transfer is refused) a new subscription whose initial values close the gap.
+//   A Publish answered BadNoSubscription re-creates the subscription on the same session.
+// - stop() cancels the blocked call; the thread deletes the subscription and closes the
+//   session (waiting at most 2 s) before it ends.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -53,6 +61,7 @@ class OpcuaSource final : public pipeline::Source {
   const std::string& name() const override { return name_; }
   Status start(pipeline::Emitter& emitter) override;
   void stop() override;
+  std::vector<pipeline::ExtraCounter> extra_counters() const override;
 
  private:
   struct Tag {
@@ -69,8 +78,17 @@ class OpcuaSource final : public pipeline::Source {
   Status resolve_tags(Client* client, std::vector<Tag>& tags);
   Status discover(Client& client, const BrowseConfig& b, std::vector<Tag>& tags);
 
+  struct Counters {
+    std::atomic<std::uint64_t> session_reactivations{0};
+    std::atomic<std::uint64_t> subscription_transfers{0};
+    std::atomic<std::uint64_t> subscriptions_created{0};
+    std::atomic<std::uint64_t> notifications_republished{0};
+    std::atomic<std::uint64_t> notifications_lost{0};
+  };
+
   std::string name_;
   Options options_;
+  std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
   std::unique_ptr<Client> client_;
   std::thread thread_;
   std::mutex mu_;
