@@ -208,7 +208,7 @@ struct ServerCore::Impl {
     s.token.ns = 1;
     s.token.id = nonce();
     s.conn = conn;
-    s.timeout_ms = std::clamp(r.requested_session_timeout, 10'000.0, 3'600'000.0);
+    s.timeout_ms = std::clamp(r.requested_session_timeout, 1'000.0, 3'600'000.0);
     s.last_seen_us = now;
     ua::CreateSessionResponse resp;
     resp.response_header = header_for(r.request_header, now);
@@ -957,7 +957,16 @@ void ServerCore::tick(std::int64_t now, std::vector<Outgoing>& out) {
     Subscription& sub = it->second;
     auto sit = m.sessions.find(sub.session);
     if (sit == m.sessions.end()) {
-      it = m.subscriptions.erase(it);
+      // Its session timed out: it waits for TransferSubscriptions until its own lifetime
+      // ends (Part 4 §5.7.2.1: only CloseSession with deleteSubscriptions deletes it).
+      if (now >= sub.next_cycle_us) {
+        sub.next_cycle_us = now + static_cast<std::int64_t>(sub.interval_ms * 1000);
+        if (++sub.late_cycles > sub.lifetime_count) {
+          it = m.subscriptions.erase(it);
+          continue;
+        }
+      }
+      ++it;
       continue;
     }
     if (now >= sub.next_cycle_us) {
@@ -978,7 +987,7 @@ void ServerCore::tick(std::int64_t now, std::vector<Outgoing>& out) {
     if (expired) {
       const std::uint64_t id = it->first;
       ++it;
-      m.delete_session(id, true);
+      m.delete_session(id, false);  // its subscriptions live on until their lifetime ends
     } else {
       ++it;
     }

@@ -453,5 +453,58 @@ TEST_F(CoreTest, PlantTreeHoldsTheConfiguredVariableCount) {
   EXPECT_EQ(core_.space().find(ua::NodeId(1, std::string("Plant.Site1.Line1.Oven1.Running"))), nullptr);
 }
 
+TEST_F(CoreTest, ASubscriptionOutlivesItsTimedOutSessionUntilItsLifetimeAndCanBeTransferred) {
+  auto subscribe = [&] {
+    ua::CreateSubscriptionRequest cs;
+    cs.request_header = header();
+    cs.requested_publishing_interval = 1000;
+    cs.requested_max_keep_alive_count = 2;
+    cs.requested_lifetime_count = 6;
+    cs.publishing_enabled = true;
+    return call<ua::CreateSubscriptionResponse>(cs).subscription_id;
+  };
+  auto advance = [&](std::int64_t us) {
+    std::vector<Outgoing> out;
+    for (std::int64_t done = 0; done < us; done += 500'000) {
+      now_ += 500'000;
+      core_.tick(now_, out);
+    }
+  };
+  auto transfer = [&](std::uint32_t id) {
+    ua::TransferSubscriptionsRequest t;
+    t.request_header = header();
+    t.subscription_ids = {id};
+    t.send_initial_values = true;
+    return call<ua::TransferSubscriptionsResponse>(t).results.at(0).status_code.code;
+  };
+  login();
+  const std::uint32_t kept = subscribe();
+  advance(61'000'000);  // the session (timeout 60 s) has timed out; the lifetime is 6 cycles
+  EXPECT_EQ(core_.session_count(), 0U);
+  // A request on the old session: it is gone.
+  ua::ReadRequest r;
+  r.request_header = header();
+  r.nodes_to_read.resize(1);
+  EXPECT_EQ(fault_for(r), st::kBadSessionIdInvalid);
+  login();
+  // Expired too: its lifetime (6 × 1 s) ran out while nobody published.
+  EXPECT_EQ(transfer(kept), st::kBadSubscriptionIdInvalid);
+
+  // A subscription whose lifetime outlasts the session timeout is there to be taken over.
+  const std::uint32_t lasting = [&] {
+    ua::CreateSubscriptionRequest cs;
+    cs.request_header = header();
+    cs.requested_publishing_interval = 10'000;
+    cs.requested_max_keep_alive_count = 10;
+    cs.requested_lifetime_count = 30;  // 300 s
+    cs.publishing_enabled = true;
+    return call<ua::CreateSubscriptionResponse>(cs).subscription_id;
+  }();
+  advance(61'000'000);
+  EXPECT_EQ(core_.session_count(), 0U);
+  login();
+  EXPECT_EQ(transfer(lasting), st::kGood);
+}
+
 }  // namespace
 }  // namespace uc::simulator::opcua

@@ -526,14 +526,14 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
       ++lost;
       if (first_loss.empty()) first_loss = again.status().message();
     }
-    counters.notifications_republished += recovered;
-    counters.notifications_lost += lost;
+    spdlog::info("source={} sequence gap {}..{}: {} notifications recovered with Republish, {} lost", name_, from,
+                 to - 1, recovered, lost);
     if (lost > 0) {
       emitter.count_error("notifications " + std::to_string(from) + ".." + std::to_string(to - 1) + ": " +
                           std::to_string(lost) + " lost (" + first_loss + ")");
     }
-    spdlog::info("source={} sequence gap {}..{}: {} notifications recovered with Republish, {} lost", name_, from,
-                 to - 1, recovered, lost);
+    counters.notifications_republished += recovered;
+    counters.notifications_lost += lost;
     return Status::ok();
   };
 

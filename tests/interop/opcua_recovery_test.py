@@ -1,0 +1,179 @@
+"""Recovery of an OPC UA subscription when the connection breaks but the server lives on.
+
+A loopback proxy (tests/lib/uaproxy.py) sits between the connector and the server.
+
+Against a real node-opcua 2.182.2 server:
+- the connection is cut and refused for a while: the connector reconnects, re-activates
+  its old session (no new session, no new subscription) and data resumes;
+- one PublishResponse carrying notifications is dropped on the way and the connection
+  cut: after re-activating the session the connector sees the sequence gap and gets that
+  very NotificationMessage again with Republish (counted as republished, none lost).
+
+Against our own simulator:
+- the connection stays down longer than the session timeout (1 s) but shorter than the
+  subscription's lifetime: re-activation fails, a new session takes the old subscription
+  over with TransferSubscriptions (none re-created) and data resumes.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import harness  # noqa: E402
+import uaproxy  # noqa: E402
+from opcua_nodeopcua_test import NodeOpcuaServer  # noqa: E402
+
+BINARY = os.environ["UC_BINARY"]
+
+
+def metric(api, name):
+    _, _, body = harness.http_get(api, "/metrics")
+    m = re.search(r"^uc_" + name + r'\{source="ua"\} (\S+)$', body.decode(), re.M)
+    return float(m.group(1)) if m else None
+
+
+class Connector:
+    def __init__(self, work, endpoint, nodes, extra=""):
+        self.api = harness.free_port()
+        self.records = os.path.join(work.path, "records")
+        cfg = work.write("run.yaml", (
+            f'connector: {{name: recovery, log_level: info, data_dir: "{work.path}/data"}}\n'
+            f"web_ui: {{enabled: true, host: 127.0.0.1, port: {self.api}}}\n"
+            f'sinks: {{file: {{enabled: true, directory: "{self.records}"}}}}\n'
+            "sources:\n  - name: ua\n    protocol: opcua\n"
+            f"    endpoint: {endpoint}\n    mode: subscription\n"
+            "    publishing_interval_ms: 200\n    sampling_interval_ms: 100\n"
+            "    backoff_initial_ms: 100\n    backoff_max_ms: 300\n    timeout_ms: 2000\n" + extra +
+            "    nodes:\n" + "".join(f'      - {{node_id: "{n}", tag_name: {t}}}\n' for n, t in nodes)))
+        self.log_path = os.path.join(work.path, "run.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([BINARY, "run", "--config", cfg], stdout=self.log, stderr=subprocess.STDOUT)
+
+    def metric(self, name):
+        return metric(self.api, name)
+
+    def text(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def good_after(self, tag, t_us):
+        d = os.path.join(self.records, "default")
+        if not os.path.isdir(d):
+            return []
+        return [r for r in harness.read_jsonl_dir(d)
+                if r["tag_name"] == tag and r["quality"] == "good" and r["ingest_time"] > t_us]
+
+    def bad(self, tag):
+        d = os.path.join(self.records, "default")
+        if not os.path.isdir(d):
+            return []
+        return [r for r in harness.read_jsonl_dir(d) if r["tag_name"] == tag and r["quality"] == "bad"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout=30)
+        self.log.close()
+        return self.proc.returncode
+
+
+def now_us():
+    return int(time.time() * 1_000_000)
+
+
+class NodeOpcuaRecovery(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = harness.Workdir("uc-opcua-recovery-")
+        cls.server = NodeOpcuaServer(harness.free_port(), os.path.join(cls.work.path, "pki"))
+        m = re.match(r"opc\.tcp://[^/]+:(\d+)(/.*)?$", cls.server.url)
+        cls.proxy = uaproxy.UaProxy(int(m.group(1)))
+        path = m.group(2) or ""
+        cls.connector = Connector(cls.work, cls.proxy.url(path), [("ns=1;s=Counter", "counter")])
+        harness.wait_for(lambda: cls.connector.good_after("counter", 0), 60, "first values")
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.connector.stop()
+        cls.proxy.close()
+        cls.server.stop()
+        assert code == 0, cls.connector.text()
+
+    def test_1_a_cut_connection_resumes_the_same_session_and_subscription(self):
+        c = self.connector
+        self.assertEqual(c.metric("opcua_subscriptions_created_total"), 1)
+        before = c.metric("opcua_session_reactivations_total")
+        self.proxy.refuse(True)
+        self.proxy.cut()
+        harness.wait_for(lambda: c.bad("counter"), 20, "bad records while the connection is down")
+        time.sleep(1)  # a few refused reconnects
+        cut_end = now_us()
+        self.proxy.refuse(False)
+        harness.wait_for(lambda: c.metric("opcua_session_reactivations_total") > before, 30, "a re-activated session")
+        harness.wait_for(lambda: c.good_after("counter", cut_end), 30, "values after the cut")
+        self.assertEqual(c.metric("opcua_subscriptions_created_total"), 1, c.text())
+        self.assertEqual(c.metric("opcua_subscription_transfers_total"), 0)
+        self.assertIn("session re-activated", c.text())
+        self.assertIsNone(c.proc.poll())
+
+    def test_2_a_lost_publish_response_is_recovered_with_republish(self):
+        c = self.connector
+        before = c.metric("opcua_notifications_republished_total")
+        self.proxy.drop_next_data_publish()
+        harness.wait_for(lambda: self.proxy.dropped, 30, "a dropped PublishResponse")
+        seq = self.proxy.dropped[0]
+        harness.wait_for(lambda: c.metric("opcua_notifications_republished_total") > before, 30, "a Republish")
+        self.assertEqual(c.metric("opcua_notifications_lost_total"), 0, c.text())
+        self.assertEqual(c.metric("opcua_subscriptions_created_total"), 1, c.text())
+        gaps = [tuple(map(int, m)) for m in re.findall(r"sequence gap (\d+)\.\.(\d+): (\d+) notifications recovered",
+                                                       c.text())]
+        self.assertTrue(any(lo <= seq <= hi and rec >= 1 for lo, hi, rec in gaps), (seq, gaps))
+
+
+class SimulatorTransfer(unittest.TestCase):
+    def test_a_new_session_takes_the_subscription_over_after_the_session_timed_out(self):
+        work = harness.Workdir("uc-opcua-transfer-")
+        port = harness.free_port()
+        sim_cfg = work.write("sim.yaml", (
+            "connector: {name: sim, log_level: warn}\nsimulator:\n  enabled: true\n"
+            "  modbus: {enabled: false}\n  mqtt: {enabled: false}\n"
+            f"  opcua: {{enabled: true, port: {port}, variables: 10}}\n"))
+        sim = harness.start(BINARY, "simulate", "--config", sim_cfg)
+
+        def up():
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        harness.wait_for(up, 30, "the OPC UA simulator")
+        proxy = uaproxy.UaProxy(port)
+        ns = "urn:unified-connector:simulator"
+        # Session timeout 1 s; subscription lifetime 3 × 20 × 200 ms = 12 s.
+        c = Connector(work, proxy.url(), [(f"nsu={ns};s=Demo.Dynamic.Counter", "counter")],
+                      extra="    session_timeout_ms: 1000\n    keep_alive_count: 20\n")
+        try:
+            harness.wait_for(lambda: c.good_after("counter", 0), 30, "first values")
+            proxy.refuse(True)
+            proxy.cut()
+            time.sleep(3)  # longer than the session timeout, shorter than the lifetime
+            back = now_us()
+            proxy.refuse(False)
+            harness.wait_for(lambda: c.metric("opcua_subscription_transfers_total") == 1, 30, "a transfer")
+            harness.wait_for(lambda: c.good_after("counter", back), 30, "values after the transfer")
+            self.assertEqual(c.metric("opcua_subscriptions_created_total"), 1, c.text())
+            self.assertEqual(c.metric("opcua_session_reactivations_total"), 0)
+            self.assertIn("session not re-activated", c.text())
+        finally:
+            code = c.stop()
+            proxy.close()
+            sim.send_signal(signal.SIGTERM)
+            sim.communicate(timeout=30)
+        self.assertEqual(code, 0, c.text())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
