@@ -7,7 +7,9 @@ Against a real node-opcua 2.182.2 server:
   its old session (no new session, no new subscription) and data resumes;
 - one PublishResponse carrying notifications is dropped on the way and the connection
   cut: after re-activating the session the connector sees the sequence gap and gets that
-  very NotificationMessage again with Republish (counted as republished, none lost).
+  very NotificationMessage again with Republish (counted as republished, none lost);
+- the connection goes silent but stays open: the keep-alive watchdog closes it and the
+  session is re-activated on a new one.
 
 Against our own simulator:
 - the connection stays down longer than the session timeout (1 s) but shorter than the
@@ -134,6 +136,20 @@ class NodeOpcuaRecovery(unittest.TestCase):
         gaps = [tuple(map(int, m)) for m in re.findall(r"sequence gap (\d+)\.\.(\d+): (\d+) notifications recovered",
                                                        c.text())]
         self.assertTrue(any(lo <= seq <= hi and rec >= 1 for lo, hi, rec in gaps), (seq, gaps))
+
+    def test_3_a_silent_connection_trips_the_watchdog(self):
+        c = self.connector
+        before = c.metric("opcua_session_reactivations_total")
+        self.proxy.freeze(True)  # the socket stays open, nothing arrives
+        try:
+            # Watchdog: publishing interval 200 ms × keep-alive count 10 + timeout 2 s.
+            harness.wait_for(lambda: "no answer from the server within" in c.text(), 30, "the watchdog")
+        finally:
+            self.proxy.freeze(False)
+        thawed = now_us()
+        harness.wait_for(lambda: c.metric("opcua_session_reactivations_total") > before, 30, "a re-activated session")
+        harness.wait_for(lambda: c.good_after("counter", thawed), 30, "values after the watchdog")
+        self.assertEqual(c.metric("opcua_subscriptions_created_total"), 1, c.text())
 
 
 class SimulatorTransfer(unittest.TestCase):

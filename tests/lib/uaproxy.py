@@ -2,6 +2,8 @@
 
 - cut(): closes every open connection (both sides), like a pulled cable.
 - refuse(True/False): while refusing, new connections are accepted and closed at once.
+- freeze(True/False): while frozen, nothing from the server reaches the client and the
+  connection stays open (a half-open link: only the client's watchdog can notice).
 - drop_next_data_publish(): the next PublishResponse carrying notifications (from the
   server) is not forwarded and the connection is closed right after, so the client
   misses exactly that NotificationMessage. Its sequence number lands in `dropped`.
@@ -70,6 +72,7 @@ class UaProxy:
         self.pairs = []
         self.refusing = False
         self.drop_armed = False
+        self.frozen = False
         self.dropped = []
         self.connections = 0
         self.closed = False
@@ -127,6 +130,8 @@ class UaProxy:
                     if size < 8 or len(buf) < size:
                         break
                     frame, buf = buf[:size], buf[size:]
+                    if self.frozen:
+                        continue
                     if self.drop_armed:
                         info = publish_sequence(frame)
                         if info and info[1] > 0:
@@ -147,6 +152,9 @@ class UaProxy:
 
     def refuse(self, on):
         self.refusing = on
+
+    def freeze(self, on):
+        self.frozen = on
 
     def drop_next_data_publish(self):
         self.drop_armed = True
