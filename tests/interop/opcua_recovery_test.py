@@ -3,6 +3,8 @@
 A loopback proxy (tests/lib/uaproxy.py) sits between the connector and the server.
 
 Against a real node-opcua 2.182.2 server:
+- the secure channel token (lifetime 2 s) is renewed again and again on the one connection
+  while Publish requests are outstanding;
 - the connection is cut and refused for a while: the connector reconnects, re-activates
   its old session (no new session, no new subscription) and data resumes;
 - one PublishResponse carrying notifications is dropped on the way and the connection
@@ -97,7 +99,8 @@ class NodeOpcuaRecovery(unittest.TestCase):
         m = re.match(r"opc\.tcp://[^/]+:(\d+)(/.*)?$", cls.server.url)
         cls.proxy = uaproxy.UaProxy(int(m.group(1)))
         path = m.group(2) or ""
-        cls.connector = Connector(cls.work, cls.proxy.url(path), [("ns=1;s=Counter", "counter")])
+        cls.connector = Connector(cls.work, cls.proxy.url(path), [("ns=1;s=Counter", "counter")],
+                                  extra="    channel_lifetime_ms: 2000\n")
         harness.wait_for(lambda: cls.connector.good_after("counter", 0), 60, "first values")
 
     @classmethod
@@ -106,6 +109,15 @@ class NodeOpcuaRecovery(unittest.TestCase):
         cls.proxy.close()
         cls.server.stop()
         assert code == 0, cls.connector.text()
+
+    def test_0_the_channel_token_is_renewed_while_publishing(self):
+        c = self.connector
+        # Lifetime 2 s: renewed every 1.5 s, with Publish requests outstanding meanwhile.
+        harness.wait_for(lambda: c.metric("opcua_token_renewals_total") >= 3, 30, "three token renewals")
+        self.assertEqual(c.metric("reconnections_total"), 0, c.text())
+        self.assertEqual(self.proxy.connections, 1)
+        t = now_us()
+        harness.wait_for(lambda: c.good_after("counter", t), 30, "values after the renewals")
 
     def test_1_a_cut_connection_resumes_the_same_session_and_subscription(self):
         c = self.connector

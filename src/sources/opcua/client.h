@@ -134,7 +134,7 @@ class Client {
   const ua::TransportLimits& peer_limits() const { return peer_limits_; }
   std::uint32_t secure_channel_id() const { return channel_ ? channel_->channel_id() : 0; }
   std::uint32_t token_id() const { return channel_ ? channel_->token_id() : 0; }
-  int token_renewals() const { return renewals_; }
+  std::uint64_t token_renewals() const { return renewals_; }
 
  private:
   Status send_chunks(ua::ChunkKind kind, std::uint32_t request_id, const std::string& body);
@@ -170,7 +170,7 @@ class Client {
   std::uint32_t next_request_id_ = 1;
   std::uint32_t next_handle_ = 1;
   std::int64_t token_renew_at_us_ = 0;
-  int renewals_ = 0;
+  std::uint64_t renewals_ = 0;
   ua::NodeId authentication_token_;
   bool session_open_ = false;
   OperationLimits op_limits_;

@@ -135,7 +135,7 @@ std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, c
   node.check_keys(config::with_common_source_keys({"mode", "publishing_interval_ms", "sampling_interval_ms",
                                                    "polling_interval_ms", "security", "nodes", "browse", "timeout_ms",
                                                    "backoff_initial_ms", "backoff_max_ms", "publish_requests",
-                                                   "keep_alive_count", "session_timeout_ms"}));
+                                                   "keep_alive_count", "session_timeout_ms", "channel_lifetime_ms"}));
   auto out = std::make_shared<Options>();
   check_endpoint(node, *out);
   out->mode = node.get_enum<Mode>("mode", {{"subscription", Mode::kSubscription}, {"polling", Mode::kPolling}},
@@ -148,6 +148,7 @@ std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, c
   out->publish_requests = static_cast<int>(node.get_int_or("publish_requests", 3, 1, 20));
   out->keep_alive_count = static_cast<int>(node.get_int_or("keep_alive_count", 10, 1, 1000));
   out->session_timeout_ms = static_cast<int>(node.get_int_or("session_timeout_ms", 60000, 1000, kHour));
+  out->channel_lifetime_ms = static_cast<int>(node.get_int_or("channel_lifetime_ms", 600000, 1000, kHour));
   out->backoff_initial_ms = static_cast<int>(node.get_int_or("backoff_initial_ms", 500, 1, kHour));
   out->backoff_max_ms = static_cast<int>(node.get_int_or("backoff_max_ms", 30000, 1, kHour));
   if (out->backoff_max_ms < out->backoff_initial_ms) {

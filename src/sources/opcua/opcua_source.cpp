@@ -190,6 +190,7 @@ Status OpcuaSource::start(pipeline::Emitter& emitter) {
   co.endpoint_url = options_.endpoint;
   co.timeout_ms = options_.timeout_ms;
   co.session_timeout_ms = options_.session_timeout_ms;
+  co.requested_lifetime_ms = static_cast<std::uint32_t>(options_.channel_lifetime_ms);
   co.session_name = "unified-connector " + name_;
   client_ = std::make_unique<Client>(co, emitter.clock());
   thread_ = std::thread([this, &emitter] { run(emitter); });
@@ -624,6 +625,7 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
         continue;
       }
       auto resp = client.wait_publish(publish_wait_ms);
+      counters.token_renewals = client.token_renewals();
       if (stopping()) break;
       if (!resp) {
         if (client.connected()) {
@@ -685,6 +687,7 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     if (next_poll <= SteadyClock::now()) next_poll = SteadyClock::now() + interval;  // fell behind: no burst
 
     auto values = client.read(reads, ua::TimestampsToReturn::kBoth);
+    counters.token_renewals = client.token_renewals();
     if (stopping()) break;
     if (!values) {
       if (!lose(values.status())) break;
@@ -725,6 +728,8 @@ std::vector<pipeline::ExtraCounter> OpcuaSource::extra_counters() const {
        [c] { return c->subscriptions_created.load(); }},
       {"opcua_notifications_republished_total", "OPC UA notification messages recovered with Republish after a gap.",
        [c] { return c->notifications_republished.load(); }},
+      {"opcua_token_renewals_total", "OPC UA secure channel tokens renewed (OpenSecureChannel Renew).",
+       [c] { return c->token_renewals.load(); }},
       {"opcua_notifications_lost_total", "OPC UA notification messages missing after a gap that Republish could not recover.",
        [c] { return c->notifications_lost.load(); }},
   };

@@ -84,6 +84,7 @@ class OpcuaSource final : public pipeline::Source {
     std::atomic<std::uint64_t> subscriptions_created{0};
     std::atomic<std::uint64_t> notifications_republished{0};
     std::atomic<std::uint64_t> notifications_lost{0};
+    std::atomic<std::uint64_t> token_renewals{0};
   };
 
   std::string name_;
