@@ -15,15 +15,37 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Every DLQ file under the directory: target name → file (<target>.jsonl).
-std::vector<std::pair<std::string, fs::path>> dlq_files(const std::string& dir) {
-  std::vector<std::pair<std::string, fs::path>> out;
+// One dead-letter queue on disk. A target with one sink keeps <dir>/<target>.jsonl; with
+// several sinks each lane has its own folder <dir>/<target>.<sink>/<target>.jsonl (and its
+// spool is <spool dir>/<target>.<sink>), see lane_dir in connector.cpp.
+struct DlqLane {
+  std::string target;  // the file's stem: the target name as the DLQ stores it
+  std::string sink;    // empty for a target with one sink
+  fs::path directory;  // what DeadLetterQueue::open takes
+  fs::path file;
+  std::string lane;    // the lane's folder name under the spool directory
+  std::string label() const { return sink.empty() ? target : target + " (sink " + sink + ")"; }
+};
+
+std::vector<DlqLane> dlq_lanes(const std::string& dir) {
+  std::vector<DlqLane> out;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return out;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.is_regular_file() && e.path().extension() == ".jsonl") out.emplace_back(e.path().stem().string(), e.path());
+    if (e.is_regular_file() && e.path().extension() == ".jsonl") {
+      const std::string stem = e.path().stem().string();
+      out.push_back({stem, "", dir, e.path(), stem});
+    } else if (e.is_directory()) {
+      const std::string folder = e.path().filename().string();
+      for (const auto& f : fs::directory_iterator(e.path(), ec)) {
+        const std::string stem = f.path().stem().string();
+        if (!f.is_regular_file() || f.path().extension() != ".jsonl") continue;
+        if (folder.size() <= stem.size() + 1 || folder.compare(0, stem.size() + 1, stem + ".") != 0) continue;
+        out.push_back({stem, folder.substr(stem.size() + 1), e.path(), f.path(), folder});
+      }
+    }
   }
-  std::sort(out.begin(), out.end());
+  std::sort(out.begin(), out.end(), [](const DlqLane& a, const DlqLane& b) { return a.file < b.file; });
   return out;
 }
 
@@ -39,13 +61,14 @@ int cmd_dlq(const std::string& action, const std::string& config_path, const std
   }
   const config::Config& cfg = *loaded.config;
   const std::string dir = cfg.backpressure.dlq.directory;
-  auto files = dlq_files(dir);
   bool any = false;
   int rc = kExitOk;
-  for (const auto& [name, path] : files) {
-    if (!target.empty() && name != target) continue;
+  for (const DlqLane& lane : dlq_lanes(dir)) {
+    if (!target.empty() && lane.target != target) continue;
     any = true;
-    auto q = buffer::DeadLetterQueue::open(dir, name);
+    const std::string name = lane.label();
+    const fs::path& path = lane.file;
+    auto q = buffer::DeadLetterQueue::open(lane.directory.string(), lane.target);
     if (!q.is_ok()) {
       std::cerr << q.status().message() << '\n';
       return kExitFailure;
@@ -77,7 +100,7 @@ int cmd_dlq(const std::string& action, const std::string& config_path, const std
         return kExitFailure;
       }
       buffer::SpoolOptions so;
-      so.directory = (fs::path(cfg.backpressure.disk_spool.directory) / name).string();
+      so.directory = (fs::path(cfg.backpressure.disk_spool.directory) / lane.lane).string();
       so.max_bytes = static_cast<std::uint64_t>(cfg.backpressure.disk_spool.max_size_mb) * 1024 * 1024;
       so.fsync = buffer::FsyncPolicy::kBatch;
       auto spool = buffer::Spool::open(so, SystemClock::instance());

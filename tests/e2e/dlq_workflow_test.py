@@ -141,3 +141,61 @@ class DlqWorkflow(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+    def test_with_two_sinks_the_cli_lists_and_replays_each_lane(self):
+        # With a second sink the file sink's lane keeps its DLQ in dlq/default.file/ and
+        # its spool in spool/default.file/; the CLI must find and replay both (it once
+        # looked only at dlq/*.jsonl and said there was nothing).
+        wd = harness.Workdir("uc_dlq2_")
+        data = os.path.join(wd.path, "data")
+        port = harness.free_port()
+
+        def config(limit):
+            text = CONFIG.format(data=data, port=port, long=LONG, limit=limit)
+            return wd.write("config.yaml", text.replace("sinks:\n", "sinks:\n  stdout: {enabled: true}\n"))
+
+        def run_until(predicate, what):
+            with open(os.path.join(wd.path, "run.log"), "a") as log:
+                proc = subprocess.Popen([BINARY, "run", "--config", cfg], stdout=subprocess.DEVNULL, stderr=log)
+                try:
+                    harness.wait_for(predicate, 30, what)
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(timeout=60)
+            self.assertEqual(proc.returncode, 0)
+
+        lane_dlq = os.path.join(data, "dlq", "default.file", "default.jsonl")
+
+        def dead_lines():
+            with open(lane_dlq) as f:
+                return sum(1 for line in f if line.strip())
+
+        cfg = config(1024)
+        run_until(lambda: os.path.exists(lane_dlq) and dead_lines() >= 5, "the file lane's DLQ")
+        dead = dead_lines()
+        r = cli("dlq", "list", "--config", cfg, "--limit", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        header, entry = r.stdout.splitlines()[:2]
+        self.assertTrue(header.startswith(f"# default (sink file): {dead} records"), header)
+        self.assertEqual(json.loads(entry)["record"]["tag_name"], LONG)
+        self.assertEqual(cli("dlq", "list", "--config", cfg, "--target", "default").returncode, 0)
+
+        cfg = config(1048576)
+        r = cli("dlq", "replay", "--config", cfg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"default (sink file): {dead} records moved to the spool", r.stdout)
+        self.assertTrue(os.listdir(os.path.join(data, "spool", "default.file")))
+
+        records_dir = os.path.join(data, "records", "default")
+        first_run = harness.read_jsonl_dir(records_dir)[0]["metadata"]["run"]
+
+        def replayed():  # the long tag's records of the first run: only the replay delivers them
+            return [r for r in harness.read_jsonl_dir(records_dir)
+                    if r["tag_name"] == LONG and r["metadata"]["run"] == first_run]
+        run_until(lambda: len(replayed()) >= dead, "the replayed records through the file sink")
+        self.assertEqual(len(replayed()), dead)
+        self.assertIn("# default (sink file): 0 records", cli("dlq", "list", "--config", cfg).stdout)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
