@@ -40,7 +40,7 @@ class Cli(unittest.TestCase):
     def test_validate_demo_config(self):
         r = run("validate", "--config", os.path.join(ROOT, "config", "demo.yaml"))
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("ok (5 sources)", r.stdout)
+        self.assertIn("ok (6 sources)", r.stdout)
 
     def test_validate_reports_every_error_with_position(self):
         wd = harness.Workdir("uc_cli_")
