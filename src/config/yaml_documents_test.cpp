@@ -58,6 +58,8 @@ TEST(LoadDocuments, ValidStreamsLoadAsLoadAllDoes) {
       ": v\n",
       "%YAML 1.2\n---\na\n...\n%YAML 1.2\n---\nb\n",
       "a: [1, 2, {b: c}]\nd: \"e, f\"\n",
+      "--- *undefined\n",    // an error in both
+      "a: {b: c\n",          // an error in both
   };
   for (const std::string& s : streams) {
     SCOPED_TRACE(s);
@@ -68,7 +70,15 @@ TEST(LoadDocuments, ValidStreamsLoadAsLoadAllDoes) {
     } catch (const YAML::Exception& e) {
       expected_error = e.what();
     }
-    if (!expected_error.empty()) continue;  // covered by the stuck cases or by yaml-cpp
+    if (!expected_error.empty()) {  // the same error, from the walk or from LoadAll
+      try {
+        (void)load_documents(s);
+        ADD_FAILURE() << "no exception; LoadAll threw " << expected_error;
+      } catch (const YAML::Exception& e) {
+        EXPECT_EQ(std::string(e.what()), expected_error);
+      }
+      continue;
+    }
     const std::vector<YAML::Node> got = load_documents(s);
     ASSERT_EQ(got.size(), expected.size());
     for (std::size_t i = 0; i < got.size(); ++i) {
