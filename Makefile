@@ -11,7 +11,8 @@ build: deps
 	cmake --preset default
 	cmake --build --preset default -j $(JOBS)
 
-# The demo: synthetic plant sources -> normalize -> file sink under ./data/records,
+# The demo: synthetic plant sources and the in-process OPC UA, Modbus and MQTT simulators
+# read by their sources -> normalize -> file sink under ./data/records,
 # API and metrics on http://127.0.0.1:8080. Ctrl-C stops it gracefully. A loopback
 # mosquitto is started first unless one already answers on 127.0.0.1:1883.
 run: build

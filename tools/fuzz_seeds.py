@@ -85,6 +85,10 @@ def config_loader():
 sinks:
   file: {path: /tmp/x}
 """)
+    # Inputs on which yaml-cpp 0.7's LoadAll never returned (src/config/yaml_documents.h).
+    write("config_loader", "hang_stray_comma.yaml", b',a:\n"b')
+    write("config_loader", "hang_comma_after_sequence.yaml", b"- a\n,")
+    write("config_loader", "hang_comma_after_tag.yaml", b"connector: {name: t}\n---\n!t ,\n")
     write("config_loader", "errors_node_form.yaml", """sources:
   - name: m
     protocol: mqtt

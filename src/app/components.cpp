@@ -59,9 +59,6 @@ std::vector<std::string> unavailable_features(const config::Config& cfg) {
       out.push_back("source " + s.name + " (protocol " + s.protocol + "): not started");
     }
   }
-  if (cfg.simulator.enabled && cfg.simulator.opcua.enabled) {
-    out.push_back("OPC UA simulator (simulator.opcua.enabled): not started");
-  }
   if (cfg.discovery.enabled) out.push_back("discovery (discovery.enabled): no scans run");
   if (cfg.web_ui.enabled && cfg.web_ui.tls.enabled) out.push_back("API TLS (web_ui.tls.enabled): serving plain HTTP");
   return out;

@@ -10,6 +10,7 @@
 
 #include "config/checks.h"
 #include "config/flow_references.h"
+#include "config/yaml_documents.h"
 
 namespace uc::config {
 namespace {
@@ -483,16 +484,17 @@ class DocumentParser {
   Errors& errors_;
 };
 
-// YAML::LoadAll, with the retry described in flow_references.h. Throws the
-// original text's error when the retry does not help.
+// load_documents (YAML::LoadAll without yaml-cpp 0.7's endless loop), with the retry
+// described in flow_references.h. Throws the original text's error when the retry
+// does not help.
 std::vector<YAML::Node> parse_yaml(std::string_view text, std::set<std::pair<int, int>>& rewritten) {
   try {
-    return YAML::LoadAll(std::string(text));
+    return load_documents(std::string(text));
   } catch (const YAML::ParserException&) {
     std::optional<FlowRewrite> retry = quote_flow_references(text);
     if (!retry) throw;
     try {
-      std::vector<YAML::Node> docs = YAML::LoadAll(retry->text);
+      std::vector<YAML::Node> docs = load_documents(retry->text);
       rewritten = std::move(retry->positions);
       return docs;
     } catch (const YAML::ParserException&) {

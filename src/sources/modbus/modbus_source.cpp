@@ -6,8 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <map>
-#include <random>
 
+#include "core/backoff.h"
 #include "protocols/modbus/codec.h"
 #include "sources/modbus/device_plan.h"
 #include "sources/modbus/libmodbus_wire.h"
@@ -35,23 +35,6 @@ ProtocolStatus status_of(const ReadOutcome& o) {
   s.text = o.text;
   return s;
 }
-
-class Backoff {
- public:
-  Backoff(int initial_ms, int max_ms) : initial_ms_(initial_ms), max_ms_(max_ms), rng_(std::random_device{}()) {}
-  // Delay before retry number `failures` (1 = first retry).
-  std::chrono::milliseconds delay(int failures) {
-    const double base = std::min(static_cast<double>(max_ms_),
-                                 static_cast<double>(initial_ms_) * std::pow(2.0, std::min(failures - 1, 30)));
-    std::uniform_real_distribution<double> jitter(0.8, 1.2);
-    return std::chrono::milliseconds(static_cast<std::int64_t>(base * jitter(rng_)));
-  }
-
- private:
-  int initial_ms_;
-  int max_ms_;
-  std::mt19937_64 rng_;
-};
 
 struct UnitState {
   int failures = 0;

@@ -23,6 +23,7 @@
 #include <random>
 #include <vector>
 
+#include "core/backoff.h"
 #include "protocols/mqtt/codec.h"
 #include "sources/mqtt/payload.h"
 #include "sources/mqtt/sparkplug_host.h"
@@ -70,6 +71,10 @@ struct AckChannel {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+
+// Reconnect back-off: 100 ms doubling to 30 s (not configurable for MQTT sources).
+constexpr int kReconnectInitialMs = 100;
+constexpr int kReconnectMaxMs = 30000;
 
 std::string ssl_errors() {
   std::string out;
@@ -580,8 +585,8 @@ void MqttSource::run(pipeline::Emitter& emitter) {
   telemetry::RateLimitedLog rlog(emitter.clock(), 5, std::chrono::seconds(10));
   auto logger = telemetry::get_logger("mqtt");
   SparkplugHost host(options_.sparkplug, emitter.clock(), sparkplug_counters_.get());
-  std::mt19937 rng(std::random_device{}());
-  std::int64_t delay_ms = 100;
+  Backoff backoff(kReconnectInitialMs, kReconnectMaxMs);
+  int failures = 0;  // connection attempts in a row that ended before a CONNACK accepted
   std::uint64_t generation = 0;
   bool connected = false;  // once set, stays set: later CONNACKs count as reconnections
   while (!acks_->stopping.load()) {
@@ -589,22 +594,20 @@ void MqttSource::run(pipeline::Emitter& emitter) {
     Session session(name_, options_, emitter, acks_, ++generation, rlog, host);
     const Status st = session.run(client_id, connected);
     if (acks_->stopping.load()) break;
-    if (session.accepted()) delay_ms = 100;
+    failures = session.accepted() ? 1 : failures + 1;
+    const std::chrono::milliseconds wait = backoff.delay(failures);
     host.on_connection_lost();
     emitter.count_error(st.code() == StatusCode::kUnauthenticated ? "auth" : "connection");
     emitter.report_state(pipeline::ComponentState::kDegraded, st.message());
     rlog.log(*logger, spdlog::level::warn, "connection", "source {}: {}; reconnecting in about {} ms", name_,
-             st.message(), delay_ms);
-    std::uniform_real_distribution<double> jitter(0.8, 1.2);
-    const int wait_ms = static_cast<int>(static_cast<double>(delay_ms) * jitter(rng));
+             st.message(), wait.count());
     pollfd fd{acks_->wake_fd, POLLIN, 0};
-    const auto until = SteadyClock::now() + std::chrono::milliseconds(wait_ms);
+    const auto until = SteadyClock::now() + wait;
     while (!acks_->stopping.load() && SteadyClock::now() < until) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - SteadyClock::now()).count();
       ::poll(&fd, 1, static_cast<int>(std::max<std::int64_t>(1, left)));
       (void)acks_->take();  // acks of the lost connection: the broker redelivers those messages
     }
-    delay_ms = std::min<std::int64_t>(delay_ms * 2, 30000);
   }
   emitter.report_state(pipeline::ComponentState::kStopped, "");
 }

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 
+#include "core/backoff.h"
 #include "protocols/opcua/generated/node_ids.h"
 #include "protocols/opcua/generated/status_codes.h"
 
@@ -87,21 +88,6 @@ Scalar to_scalar(const ua::Variant::Scalar& s) {
       },
       s);
 }
-
-class Backoff {
- public:
-  Backoff(int initial_ms, int max_ms) : initial_ms_(initial_ms), max_ms_(max_ms), rng_(std::random_device{}()) {}
-  std::chrono::milliseconds delay(int failures) {
-    const double base = std::min(static_cast<double>(max_ms_),
-                                 static_cast<double>(initial_ms_) * std::pow(2.0, std::min(failures - 1, 30)));
-    std::uniform_real_distribution<double> jitter(0.8, 1.2);
-    return std::chrono::milliseconds(static_cast<std::int64_t>(base * jitter(rng_)));
-  }
-
- private:
-  int initial_ms_, max_ms_;
-  std::mt19937_64 rng_;
-};
 
 std::string short_name(const ua::QualifiedName& q) { return q.name.value_or(""); }
 
