@@ -5,9 +5,13 @@ Starts `BINARY simulate` with N variables (docs/simulator-opcua.md: Plant/Site/L
 Equipment/Variable, 100 per line), then for each run starts `BINARY run` (one polling
 source, log_level info, file sink) and takes the time from the process start until it logs
 "connected to ... N tags", i.e. connect + session + discovery. Several binaries (e.g. before
-and after a change) are measured in the same run, alternating; medians are printed.
+and after a change) are measured in the same run, alternating; medians are printed. With
+--node, a node-opcua 2.182.2 client (bench/opcua_discover_nodeopcua.js) discovers the same
+variables the same way (breadth-first, 1000 nodes per Browse, BrowseNext) in each run too:
+its time from process start until it prints the result (so including Node's start-up and
+loading node-opcua), and its own time from before connect.
 
-usage: /usr/bin/python3 bench/opcua_discovery.py BINARY [BINARY...] [--items 100000] [--runs 3]
+usage: /usr/bin/python3 bench/opcua_discovery.py BINARY [BINARY...] [--items 100000] [--runs 3] [--node]
 """
 import argparse
 import os
@@ -48,11 +52,23 @@ def discover_once(binary, cfg, items):
             proc.wait()
 
 
+def node_once(url, items):
+    start = time.monotonic()
+    r = subprocess.run(["node", os.path.join(HERE, "opcua_discover_nodeopcua.js"), url], capture_output=True,
+                       text=True, timeout=900)
+    elapsed = time.monotonic() - start
+    m = re.search(r"DISCOVERED (\d+) (\S+)", r.stdout)
+    if not m or int(m.group(1)) != items:
+        raise AssertionError(f"node-opcua discovery failed: {r.stdout} {r.stderr}")
+    return elapsed, float(m.group(2))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binaries", nargs="+")
     ap.add_argument("--items", type=int, default=100000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--node", action="store_true")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="uc-opcua-discovery-")
     server = None
@@ -80,11 +96,20 @@ def main():
                     "     polling_interval_ms: 60000, timeout_ms: 60000,\n"
                     f'     browse: [{{root: "Objects/1:Plant", pattern: "**", max_nodes: {a.items}}}]}}\n')
         times = {b: [] for b in a.binaries}
+        node_times, node_inner = [], []
         for run in range(a.runs):
             for b in a.binaries:
                 t = discover_once(b, cfg, a.items)
                 times[b].append(t)
                 print(f"run {run + 1}: {b}: {t:.2f} s", flush=True)
+            if a.node:
+                whole, inner = node_once(f"opc.tcp://127.0.0.1:{port}", a.items)
+                node_times.append(whole)
+                node_inner.append(inner)
+                print(f"run {run + 1}: node-opcua: {whole:.2f} s (from connect: {inner:.2f} s)", flush=True)
+        if a.node:
+            print(f"node-opcua: median {statistics.median(node_times):.2f} s whole process, "
+                  f"{statistics.median(node_inner):.2f} s from connect over {a.runs} runs")
         for b in a.binaries:
             print(f"{b}: median {statistics.median(times[b]):.2f} s over {a.runs} runs "
                   f"({', '.join(f'{t:.2f}' for t in times[b])})")
