@@ -478,22 +478,17 @@ Status Client::browse_many(const std::vector<ua::NodeId>& nodes,
     std::vector<ua::ByteString> points(count);  // the continuation point each unfinished node holds
     std::size_t delivered = 0;                   // results[0, delivered) were handed to on_node
 
-    // Releases every point still held (BrowseNext with release set); best effort.
+    // Releases every point still held (one BrowseNext with release set: at most `count`
+    // points, within the limit); best effort, its answer is not needed.
     auto release = [&]() {
       ua::BrowseNextRequest next;
       next.release_continuation_points = true;
       for (std::size_t k = 0; k < count; ++k) {
         if (!done[k]) next.continuation_points.push_back(points[k]);
       }
-      for (std::size_t k = 0; k < next.continuation_points.size(); k += step) {
-        ua::BrowseNextRequest part;
-        part.release_continuation_points = true;
-        part.continuation_points.assign(
-            next.continuation_points.begin() + static_cast<std::ptrdiff_t>(k),
-            next.continuation_points.begin() + static_cast<std::ptrdiff_t>(std::min(next.continuation_points.size(), k + step)));
-        ua::BrowseNextResponse ignored;
-        if (!call(part, ignored).is_ok()) break;
-      }
+      if (next.continuation_points.empty()) return;
+      ua::BrowseNextResponse ignored;
+      (void)call(next, ignored);
     };
     // Takes one BrowseResult for node k; true when the node is complete.
     auto take = [&](std::size_t k, ua::BrowseResult&& r) {

@@ -121,6 +121,7 @@ TEST_F(SimulatorClient, BrowseManyStopsWhenAskedAndTheSessionGoesOn) {
   ASSERT_EQ(nodes.size(), 31u);
   for (int round = 0; round < 20; ++round) {  // more points than the simulator keeps per session (16)
     std::vector<std::size_t> seen;
+    const auto before = server_->stats().requests;
     Status s = c.browse_many(
         nodes,
         [&](std::size_t i, BrowsedNode&&) {
@@ -130,6 +131,8 @@ TEST_F(SimulatorClient, BrowseManyStopsWhenAskedAndTheSessionGoesOn) {
         ua::BrowseDirection::kForward, 5);
     ASSERT_TRUE(s.is_ok()) << s.message();
     EXPECT_EQ(seen, std::vector<std::size_t>{0});
+    // One Browse (nodes 0..3), then one BrowseNext releasing the points of nodes 1..3.
+    EXPECT_EQ(server_->stats().requests - before, 2u);
   }
   // Without a stop: every node, in order, each complete across its pages.
   std::vector<std::size_t> seen;
