@@ -38,10 +38,10 @@ Result<std::unique_ptr<pipeline::Source>> build_source(const config::SourceConfi
   if (source.protocol == "opcua") {
     const auto* opts = dynamic_cast<const sources::opcua::Options*>(source.options.get());
     if (opts == nullptr) return internal_error("source " + source.name + ": opcua options missing");
-    if (opts->security.policy != sources::opcua::SecurityPolicy::kNone || opts->security.username.is_set()) {
+    if (opts->security.policy != sources::opcua::SecurityPolicy::kNone) {
       return Status(StatusCode::kUnimplemented, "source " + source.name +
-                                                    ": OPC UA security policies and user names are not available yet "
-                                                    "in this build (policy None, anonymous only)");
+                                                    ": OPC UA security policies other than None are not available yet "
+                                                    "in this build (policy None, anonymous or user name)");
     }
     return std::unique_ptr<pipeline::Source>(std::make_unique<sources::opcua::OpcuaSource>(source.name, *opts));
   }
@@ -54,7 +54,7 @@ std::vector<std::string> unavailable_features(const config::Config& cfg) {
   for (const auto& s : cfg.sources) {
     const auto* ua = dynamic_cast<const sources::opcua::Options*>(s.options.get());
     const bool ua_ok = s.protocol == "opcua" && ua != nullptr &&
-                       ua->security.policy == sources::opcua::SecurityPolicy::kNone && !ua->security.username.is_set();
+                       ua->security.policy == sources::opcua::SecurityPolicy::kNone;
     if (s.enabled && s.protocol != "synthetic" && s.protocol != "modbus" && s.protocol != "mqtt" && !ua_ok) {
       out.push_back("source " + s.name + " (protocol " + s.protocol + "): not started");
     }

@@ -153,7 +153,7 @@ TEST(OpcUaConfig, BadNodeIdAndEndpoint) {
               ElementsAre("c.yaml:5:15: sources[0].endpoint: must start with opc.tcp://, got \"http://x:4840\"",
                           "c.yaml:7:19: sources[0].nodes[0].node_id: invalid node id \"ns=2;x=5\"; expected "
                           "[ns=N;|nsu=URI;] followed by i=, s=, g= or b=",
-                          "c.yaml:8:9: sources[0].nodes[1]: missing required key \"node_id\""));
+                          "c.yaml:8:9: sources[0].nodes[1]: one of node_id or browse_path is required"));
 }
 
 TEST(OpcUaConfig, SecurityAndStructure) {

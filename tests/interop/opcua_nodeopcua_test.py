@@ -8,6 +8,16 @@
 - subscription mode: initial values exactly as polled, then changes as notifications.
 - the server is killed mid-run (both modes): bad records with the cause, then data resumes
   after the restart without restarting the connector (a new session and subscription).
+- monitored-item options: absolute and percent deadbands pass only changes beyond the
+  threshold (fewer values than an unfiltered item on the same variable); a percent deadband on
+  a variable without EURange is a bad record naming the status; queue_size > 1 delivers several
+  values of one item per notification message, queue_size 1 at most one.
+- nodes by browse path, translated in requests of at most the server's
+  MaxNodesPerTranslateBrowsePathsToNodeIds (2); a path that does not exist is a bad record with
+  the status name.
+- UserName login (server without anonymous access, password encrypted with the server
+  certificate): the right password reads values; a wrong one gives bad records naming
+  BadUserAccessDenied, retried; anonymous is refused with a clear reason.
 """
 import json
 import os
@@ -47,10 +57,11 @@ STATUS = {0: (0, "good"), 1: (0x40900000, "uncertain"), 2: (0x808C0000, "bad")} 
 
 
 class NodeOpcuaServer:
-    def __init__(self, port, pki, scale=0):
+    def __init__(self, port, pki, scale=0, users=False):
         if not os.path.isdir(os.path.join(JS, "node_modules", "node-opcua")):
             raise AssertionError("node-opcua is not installed: run scripts/install-deps.sh")
-        self.proc = subprocess.Popen(["node", os.path.join(JS, "server.js"), str(port), pki, str(scale)], cwd=JS,
+        args = ["node", os.path.join(JS, "server.js"), str(port), pki, str(scale)] + (["users"] if users else [])
+        self.proc = subprocess.Popen(args, cwd=JS,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # Blocks until READY (certificate generation takes seconds); node-opcua may log warnings
         # on stdout first. EOF means the server exited.
@@ -212,6 +223,186 @@ class NodeOpcuaInterop(unittest.TestCase):
         item12 = next(rec for rec in recs if rec["address"] == "ns=1;s=Many.12")
         self.assertEqual(item12["value_str"], "12")
         self.assertEqual(item12["metadata"]["data_type"], "Int32")
+
+
+def source_config(work, url, body, name="config.yaml"):
+    return work.write(name, (
+        f'connector: {{name: opcua-test, log_level: info, data_dir: "{work.path}/data"}}\n'
+        "web_ui: {enabled: false}\n"
+        f'sinks: {{file: {{enabled: true, directory: "{work.path}/records"}}}}\n'
+        "sources:\n"
+        f"  - name: ua\n    protocol: opcua\n    endpoint: {url}\n"
+        "    backoff_initial_ms: 100\n    backoff_max_ms: 500\n    timeout_ms: 5000\n" + body))
+
+
+def read_records(cfg, batches, timeout_ms=30000):
+    r = subprocess.run([BINARY, "read", "--config", cfg, "--source", "ua", "--batches", str(batches),
+                        "--timeout-ms", str(timeout_ms)], capture_output=True, text=True, timeout=120)
+    return r, [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+
+
+class MonitoredItemOptions(unittest.TestCase):
+    """Deadband, queue size and browse paths."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = harness.Workdir("uc-opcua-items-")
+        cls.server = NodeOpcuaServer(harness.free_port(), os.path.join(cls.work.path, "pki"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    # Deadband/Analog (EURange 0..200) and Deadband/Plain change every 100 ms by steps of 1,
+    # then a jump of 36 or 44 every fifth step (server.js).
+    def test_deadbands_pass_only_changes_beyond_the_threshold_and_queues_hold_several_values(self):
+        body = ("    mode: subscription\n    publishing_interval_ms: 500\n    sampling_interval_ms: 50\n"
+                "    queue_size: 20\n"
+                "    nodes:\n"
+                "      - {node_id: \"ns=1;s=Deadband.Analog\", tag_name: unfiltered}\n"
+                "      - {node_id: \"ns=1;s=Deadband.Analog\", tag_name: latest, queue_size: 1}\n"
+                "      - {node_id: \"ns=1;s=Deadband.Analog\", tag_name: absolute,"
+                " deadband: {type: absolute, value: 5}}\n"
+                "      - {node_id: \"ns=1;s=Deadband.Analog\", tag_name: percent,"
+                " deadband: {type: percent, value: 5}}\n"
+                "      - {node_id: \"ns=1;s=Deadband.Plain\", tag_name: plain_absolute,"
+                " deadband: {type: absolute, value: 5}}\n"
+                "      - {node_id: \"ns=1;s=Deadband.Plain\", tag_name: plain_percent,"
+                " deadband: {type: percent, value: 5}}\n")
+        cfg = source_config(self.work, self.server.url, body, "deadband.yaml")
+        r, recs = read_records(cfg, 8)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        by_tag = {}
+        for rec in recs:
+            by_tag.setdefault(rec["tag_name"], []).append(rec)
+
+        # Percent on a variable without EURange: the server refuses the item, a bad record names why.
+        bad = by_tag["plain_percent"]
+        self.assertEqual(len(bad), 1, bad)
+        self.assertEqual(bad[0]["quality"], "bad")
+        self.assertIn(bad[0]["metadata"]["quality_reason"], ("BadFilterNotAllowed", "BadDeadbandFilterInvalid",
+                                                              "BadMonitoredItemFilterUnsupported"))
+
+        def values(tag):
+            got = by_tag[tag]
+            self.assertTrue(all(x["quality"] == "good" for x in got), got)
+            return [x["value_num"] for x in got]
+
+        unfiltered = values("unfiltered")
+        for tag, threshold in (("absolute", 5), ("percent", 0.05 * 200), ("plain_absolute", 5)):
+            with self.subTest(tag=tag):
+                got = values(tag)
+                self.assertGreaterEqual(len(got), 2, got)
+                for a, b in zip(got, got[1:]):
+                    self.assertGreater(abs(b - a), threshold, got)
+                # Small steps were filtered: far fewer values than the unfiltered item's.
+                self.assertLess(len(got) * 2, len(unfiltered), (got, unfiltered))
+        # Unfiltered, the steps of 1 arrive too.
+        self.assertTrue(any(abs(b - a) == 1 for a, b in zip(unfiltered, unfiltered[1:])), unfiltered)
+
+        # One notification message is one batch with one receive time: queue_size 20 gives
+        # several values of the item per message (changes every 100 ms, published every 500 ms),
+        # queue_size 1 only the latest.
+        def per_message(tag):
+            counts = {}
+            for x in by_tag[tag]:
+                counts[x["ingest_time"]] = counts.get(x["ingest_time"], 0) + 1
+            return counts
+        self.assertGreaterEqual(max(per_message("unfiltered").values()), 3, per_message("unfiltered"))
+        self.assertEqual(max(per_message("latest").values()), 1, per_message("latest"))
+
+    def test_nodes_by_browse_path(self):
+        body = ("    mode: polling\n    polling_interval_ms: 200\n"
+                "    nodes:\n"
+                "      - {browse_path: \"Objects/1:Interop/Double\", tag_name: bp_double}\n"
+                "      - {browse_path: \"Objects/Interop/Int32\", tag_name: bp_int32}\n"
+                "      - {browse_path: \"Root/Objects/1:Interop/Many/Item03\", tag_name: bp_item03}\n"
+                "      - {browse_path: \"Objects/1:Interop/NoSuchNode\", tag_name: bp_missing}\n"
+                "      - {browse_path: \"Objects/NoSuchFolder/Double\", tag_name: bp_missing_plain}\n")
+        cfg = source_config(self.work, self.server.url, body, "paths.yaml")
+        r, recs = read_records(cfg, 2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        by_tag = {rec["tag_name"]: rec for rec in recs}
+        self.assertEqual(by_tag["bp_double"]["value_num"], -12345.678901234567, by_tag["bp_double"])
+        self.assertEqual(by_tag["bp_double"]["address"], "Objects/1:Interop/Double")
+        self.assertEqual(by_tag["bp_double"]["metadata"]["data_type"], "Double")
+        # "Interop" without a namespace index is not in namespace 0: found by browsing instead.
+        self.assertEqual(by_tag["bp_int32"]["value_str"], "-2000000000", by_tag["bp_int32"])
+        self.assertEqual(by_tag["bp_item03"]["value_str"], "3", by_tag["bp_item03"])
+        for tag in ("bp_missing", "bp_missing_plain"):
+            rec = by_tag[tag]
+            self.assertEqual(rec["quality"], "bad", rec)
+            self.assertIn("BadNoMatch", rec["metadata"]["quality_reason"], rec)
+            self.assertEqual(rec["status_code"], 0x806F0000, rec)  # the server's status, not a stand-in
+        self.assertIn("no node named NoSuchFolder below Objects", by_tag["bp_missing_plain"]["metadata"]["quality_reason"])
+
+
+class UserLogin(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = harness.Workdir("uc-opcua-users-")
+        cls.server = NodeOpcuaServer(harness.free_port(), os.path.join(cls.work.path, "pki"), users=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+
+    def login(self, security, batches):
+        body = ("    mode: polling\n    polling_interval_ms: 200\n" + security +
+                "    nodes: [{node_id: \"ns=1;s=Double\", tag_name: double}]\n")
+        return read_records(source_config(self.work, self.server.url, body), batches)
+
+    def test_the_right_password_reads_values(self):
+        r, recs = self.login("    security: {policy: None, mode: None, username: operator, password: s3cret-pw}\n", 2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual([x["quality"] for x in recs], ["good", "good"], recs)
+        self.assertEqual(recs[0]["value_num"], -12345.678901234567)
+
+    def test_a_wrong_password_gives_bad_records_and_retries(self):
+        body = ("    mode: subscription\n"
+                "    security: {policy: None, mode: None, username: operator, password: wrong-pw-123}\n"
+                "    nodes: [{node_id: \"ns=1;s=Double\", tag_name: double}]\n")
+        api = harness.free_port()
+        cfg = source_config(self.work, self.server.url, body, "wrong.yaml")
+        with open(cfg) as f:
+            text = f.read().replace("web_ui: {enabled: false}", f"web_ui: {{enabled: true, port: {api}}}")
+        with open(cfg, "w") as f:
+            f.write(text)
+        run = subprocess.Popen([BINARY, "run", "--config", cfg], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+        records_dir = os.path.join(self.work.path, "records", "default")
+
+        def denied():
+            if not os.path.isdir(records_dir):
+                return []
+            return [r for r in harness.read_jsonl_dir(records_dir)
+                    if "BadUserAccessDenied" in r["metadata"].get("quality_reason", "")]
+        try:
+            # Retried with back-off (100..500 ms): several refused attempts, each a bad record.
+            got = harness.wait_for(lambda: len(denied()) >= 3 and denied(), 30, "three refused logins")
+            self.assertIsNone(run.poll(), "the connector died")
+            # The source's state says why.
+            source = json.loads(harness.http_get(api, "/api/status")[2])["sources"][0]
+            self.assertEqual(source["state"], "connecting", source)
+            self.assertIn("BadUserAccessDenied", source["last_error"], source)
+            self.assertGreaterEqual(source["errors"], 3, source)
+        finally:
+            run.send_signal(signal.SIGTERM)
+            out, err = run.communicate(timeout=30)
+        self.assertEqual(run.returncode, 0, err)
+        for x in got:
+            self.assertEqual(x["quality"], "bad", x)
+            self.assertIn("ActivateSession (user operator): service result BadUserAccessDenied",
+                          x["metadata"]["quality_reason"], x)
+        self.assertEqual(len({x["ingest_time"] for x in got}), len(got))  # separate attempts
+        self.assertNotIn("wrong-pw-123", err + out)  # the password is never logged
+
+    def test_anonymous_is_refused_clearly(self):
+        r, recs = self.login("", 2)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for x in recs:
+            self.assertEqual(x["quality"], "bad", x)
+            self.assertIn("the server offers no anonymous login", x["metadata"]["quality_reason"], x)
 
 
 class ManyItems(unittest.TestCase):

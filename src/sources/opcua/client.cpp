@@ -12,6 +12,13 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <set>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include "protocols/opcua/generated/node_ids.h"
 #include "protocols/opcua/generated/status_codes.h"
@@ -338,25 +345,23 @@ Status Client::create_session() {
   ua::CreateSessionResponse created;
   if (auto s = call(cs, created); !s.is_ok()) return s;
   authentication_token_ = created.authentication_token;
-  session_endpoints_ = std::move(created.server_endpoints);
+  session_info_ = std::move(created);
   return Status::ok();
 }
 
 Status Client::activate_session() {
-  // Anonymous identity: the policy id comes from the endpoint's token policies.
-  ua::AnonymousIdentityToken anon;
-  anon.policy_id = std::string("anonymous");
-  for (const auto& ep : session_endpoints_) {
-    if (ep.security_mode != ua::MessageSecurityMode::kNone) continue;
-    for (const auto& p : ep.user_identity_tokens) {
-      if (p.token_type == ua::UserTokenType::kAnonymous) anon.policy_id = p.policy_id;
-    }
-  }
+  auto identity = user_identity_token(options_, session_info_);
+  if (!identity) return identity.status();
   ua::ActivateSessionRequest as;
   as.locale_ids = {std::string("en")};
-  as.user_identity_token = ua::make_extension(anon);
+  as.user_identity_token = std::move(*identity);
   ua::ActivateSessionResponse activated;
-  if (auto s = call(as, activated); !s.is_ok()) return s;
+  if (auto s = call(as, activated); !s.is_ok()) {
+    return Status(s.code(), "ActivateSession (" +
+                                (options_.username.empty() ? std::string("anonymous") : "user " + options_.username) +
+                                "): " + s.message());
+  }
+  session_info_.server_nonce = activated.server_nonce;  // the next ActivateSession uses the latest one
   session_open_ = true;
   return Status::ok();
 }
@@ -382,7 +387,8 @@ Status Client::read_server_info() {
   for (std::uint32_t id : {ids::kServer_ServerCapabilities_OperationLimits_MaxNodesPerRead,
                            ids::kServer_ServerCapabilities_OperationLimits_MaxNodesPerBrowse,
                            ids::kServer_NamespaceArray,
-                           ids::kServer_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall}) {
+                           ids::kServer_ServerCapabilities_OperationLimits_MaxMonitoredItemsPerCall,
+                           ids::kServer_ServerCapabilities_OperationLimits_MaxNodesPerTranslateBrowsePathsToNodeIds}) {
     nodes.push_back(ua::ReadValueId{ua::NodeId(id), 13, std::nullopt, ua::QualifiedName{}});
   }
   ua::ReadRequest rr;
@@ -395,10 +401,11 @@ Status Client::read_server_info() {
     if (const auto* x = std::get_if<std::uint32_t>(&v.value->values.front())) return *x;
     return 0;
   };
-  if (limits.results.size() == 4) {
+  if (limits.results.size() == 5) {
     op_limits_.max_nodes_per_read = u32(limits.results[0]);
     op_limits_.max_nodes_per_browse = u32(limits.results[1]);
     op_limits_.max_monitored_items_per_call = u32(limits.results[3]);
+    op_limits_.max_nodes_per_translate = u32(limits.results[4]);
     namespaces_.clear();
     if (limits.results[2].value) {
       for (const auto& s : limits.results[2].value->values) {
@@ -480,12 +487,134 @@ Result<std::vector<ua::ReferenceDescription>> Client::browse_all(const ua::NodeI
   return out;
 }
 
-Result<ua::TranslateBrowsePathsToNodeIdsResponse> Client::translate(const std::vector<ua::BrowsePath>& paths) {
-  ua::TranslateBrowsePathsToNodeIdsRequest req;
-  req.browse_paths = paths;
-  ua::TranslateBrowsePathsToNodeIdsResponse resp;
-  if (auto s = call(req, resp); !s.is_ok()) return s;
-  return resp;
+Result<std::vector<ua::BrowsePathResult>> Client::translate(const std::vector<ua::BrowsePath>& paths) {
+  std::vector<ua::BrowsePathResult> out;
+  out.reserve(paths.size());
+  const std::size_t step = op_limits_.max_nodes_per_translate == 0 ? paths.size() : op_limits_.max_nodes_per_translate;
+  for (std::size_t i = 0; i < paths.size(); i += step) {
+    ua::TranslateBrowsePathsToNodeIdsRequest req;
+    req.browse_paths.assign(paths.begin() + static_cast<std::ptrdiff_t>(i),
+                            paths.begin() + static_cast<std::ptrdiff_t>(std::min(paths.size(), i + step)));
+    ua::TranslateBrowsePathsToNodeIdsResponse resp;
+    if (auto s = call(req, resp); !s.is_ok()) return s;
+    if (resp.results.size() != req.browse_paths.size()) {
+      return fail_connection(Status(uc::StatusCode::kDataLoss, "TranslateBrowsePathsToNodeIds returned " +
+                                                                    std::to_string(resp.results.size()) + " results for " +
+                                                                    std::to_string(req.browse_paths.size()) + " paths"));
+    }
+    for (auto& r : resp.results) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Status Client::browse_many(const std::vector<ua::NodeId>& nodes,
+                           const std::function<bool(std::size_t, BrowsedNode&&)>& on_node,
+                           ua::BrowseDirection direction, std::uint32_t max_references_per_call) {
+  const std::size_t step = op_limits_.max_nodes_per_browse == 0 ? std::max<std::size_t>(nodes.size(), 1)
+                                                                : op_limits_.max_nodes_per_browse;
+  const std::size_t max_refs = static_cast<std::size_t>(options_.decode_limits.max_array_length);
+  for (std::size_t base = 0; base < nodes.size(); base += step) {
+    const std::size_t count = std::min(nodes.size() - base, step);
+    std::vector<BrowsedNode> results(count);
+    std::vector<bool> done(count, false);
+    std::vector<ua::ByteString> points(count);  // the continuation point each unfinished node holds
+    std::size_t delivered = 0;                   // results[0, delivered) were handed to on_node
+
+    // Releases every point still held (one BrowseNext with release set: at most `count`
+    // points, within the limit); best effort, its answer is not needed.
+    auto release = [&]() {
+      ua::BrowseNextRequest next;
+      next.release_continuation_points = true;
+      for (std::size_t k = 0; k < count; ++k) {
+        if (!done[k]) next.continuation_points.push_back(points[k]);
+      }
+      if (next.continuation_points.empty()) return;
+      ua::BrowseNextResponse ignored;
+      (void)call(next, ignored);
+    };
+    // Takes one BrowseResult for node k; true when the node is complete.
+    auto take = [&](std::size_t k, ua::BrowseResult&& r) {
+      BrowsedNode& n = results[k];
+      if (r.status_code.is_bad()) {
+        n.status = r.status_code;
+        return true;
+      }
+      for (auto& ref : r.references) n.refs.push_back(std::move(ref));
+      const auto& cp = r.continuation_point.data;
+      if (!cp || cp->empty()) return true;
+      if (n.refs.size() > max_refs) {
+        n.status = ua::StatusCode{uc::opcua::status::kBadTooManyOperations};
+        points[k] = std::move(r.continuation_point);
+        return false;  // released below with the others
+      }
+      points[k] = std::move(r.continuation_point);
+      return false;
+    };
+    // Hands complete nodes to on_node in order; false when it asked to stop.
+    auto deliver = [&]() {
+      while (delivered < count && done[delivered]) {
+        if (!on_node(base + delivered, std::move(results[delivered]))) {
+          ++delivered;
+          return false;
+        }
+        ++delivered;
+      }
+      return true;
+    };
+
+    ua::BrowseRequest req;
+    req.requested_max_references_per_node = max_references_per_call;
+    for (std::size_t k = 0; k < count; ++k) {
+      ua::BrowseDescription d;
+      d.node_id = nodes[base + k];
+      d.browse_direction = direction;
+      d.reference_type_id = ua::NodeId(ids::kHierarchicalReferences);
+      d.include_subtypes = true;
+      d.node_class_mask = 0;
+      d.result_mask = 63;
+      req.nodes_to_browse.push_back(std::move(d));
+    }
+    ua::BrowseResponse resp;
+    if (auto s = call(req, resp); !s.is_ok()) return s;
+    if (resp.results.size() != count) {
+      return fail_connection(Status(uc::StatusCode::kDataLoss, "Browse returned " + std::to_string(resp.results.size()) +
+                                                                    " results for " + std::to_string(count) + " nodes"));
+    }
+    for (std::size_t k = 0; k < count; ++k) done[k] = take(k, std::move(resp.results[k]));
+    for (;;) {
+      // A node over the reference limit stops everything.
+      for (std::size_t k = 0; k < count; ++k) {
+        if (!done[k] && results[k].status.is_bad()) {
+          release();
+          return Status(uc::StatusCode::kResourceExhausted,
+                        "browse " + ua::to_string(nodes[base + k]) + ": more than " + std::to_string(max_refs) + " references");
+        }
+      }
+      if (!deliver()) {
+        release();
+        return Status::ok();
+      }
+      std::vector<std::size_t> pending;
+      for (std::size_t k = 0; k < count; ++k) {
+        if (!done[k]) pending.push_back(k);
+      }
+      if (pending.empty()) break;
+      ua::BrowseNextRequest next;
+      next.release_continuation_points = false;
+      for (std::size_t k : pending) next.continuation_points.push_back(points[k]);
+      ua::BrowseNextResponse nresp;
+      if (auto s = call(next, nresp); !s.is_ok()) return s;
+      if (nresp.results.size() != pending.size()) {
+        return fail_connection(Status(uc::StatusCode::kDataLoss, "BrowseNext returned " +
+                                                                      std::to_string(nresp.results.size()) + " results for " +
+                                                                      std::to_string(pending.size()) + " points"));
+      }
+      for (std::size_t j = 0; j < pending.size(); ++j) {
+        done[pending[j]] = take(pending[j], std::move(nresp.results[j]));
+      }
+    }
+  }
+  return Status::ok();
 }
 
 Result<ua::CreateSubscriptionResponse> Client::create_subscription(double publishing_interval_ms,
@@ -603,6 +732,145 @@ Status Client::delete_subscriptions(const std::vector<std::uint32_t>& ids) {
     }
   }
   return Status::ok();
+}
+
+namespace {
+
+constexpr std::string_view kPolicyPrefix = "http://opcfoundation.org/UA/SecurityPolicy#";
+constexpr std::string_view kRsaOaep = "http://www.w3.org/2001/04/xmlenc#rsa-oaep";
+
+std::string openssl_error(const std::string& what) {
+  const unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return what;
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return what + ": " + buf;
+}
+
+const char* token_type_name(ua::UserTokenType t) {
+  switch (t) {
+    case ua::UserTokenType::kAnonymous: return "Anonymous";
+    case ua::UserTokenType::kUserName: return "UserName";
+    case ua::UserTokenType::kCertificate: return "Certificate";
+    case ua::UserTokenType::kIssuedToken: return "IssuedToken";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+Result<std::string> encrypt_user_secret(std::string_view password, std::string_view server_nonce,
+                                        std::string_view server_certificate) {
+  if (server_certificate.empty()) {
+    return invalid_argument("the server sent no certificate to encrypt the password with");
+  }
+  if (server_certificate.size() > 64 * 1024 || password.size() > 64 * 1024 || server_nonce.size() > 1024) {
+    return invalid_argument("password, server nonce or server certificate too long");
+  }
+  // d2i_X509 reads the first DER object: a chain (certificates concatenated) gives the first.
+  const auto* p = reinterpret_cast<const unsigned char*>(server_certificate.data());
+  std::unique_ptr<X509, decltype(&X509_free)> cert(d2i_X509(nullptr, &p, static_cast<long>(server_certificate.size())),
+                                                   &X509_free);
+  if (!cert) return invalid_argument(openssl_error("the server certificate is not a valid DER X.509 certificate"));
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(X509_get_pubkey(cert.get()), &EVP_PKEY_free);
+  if (!key || EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA) {
+    ERR_clear_error();
+    return invalid_argument("the server certificate has no RSA public key");
+  }
+  const int key_bytes = EVP_PKEY_get_size(key.get());
+  if (key_bytes <= 42) return invalid_argument("the server's RSA key is too small");
+  const std::size_t block = static_cast<std::size_t>(key_bytes) - 42;  // OAEP with SHA-1
+
+  std::string plain;
+  const auto len = static_cast<std::uint32_t>(password.size() + server_nonce.size());
+  for (int i = 0; i < 4; ++i) plain.push_back(static_cast<char>((len >> (8 * i)) & 0xFF));
+  plain.append(password);
+  plain.append(server_nonce);
+
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(key.get(), nullptr),
+                                                                  &EVP_PKEY_CTX_free);
+  if (!ctx || EVP_PKEY_encrypt_init(ctx.get()) <= 0 ||
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) <= 0 ||
+      EVP_PKEY_CTX_set_rsa_oaep_md(ctx.get(), EVP_sha1()) <= 0 || EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), EVP_sha1()) <= 0) {
+    return internal_error(openssl_error("RSA-OAEP setup failed"));
+  }
+  std::string out;
+  for (std::size_t off = 0; off < plain.size(); off += block) {
+    const std::size_t n = std::min(block, plain.size() - off);
+    std::size_t out_len = static_cast<std::size_t>(key_bytes);
+    std::string chunk(out_len, '\0');
+    if (EVP_PKEY_encrypt(ctx.get(), reinterpret_cast<unsigned char*>(chunk.data()), &out_len,
+                         reinterpret_cast<const unsigned char*>(plain.data() + off), n) <= 0) {
+      OPENSSL_cleanse(plain.data(), plain.size());
+      return internal_error(openssl_error("RSA-OAEP encryption failed"));
+    }
+    chunk.resize(out_len);
+    out += chunk;
+  }
+  OPENSSL_cleanse(plain.data(), plain.size());
+  return out;
+}
+
+Result<ua::ExtensionObject> user_identity_token(const ClientOptions& options, const ua::CreateSessionResponse& created) {
+  const bool anonymous = options.username.empty();
+  const ua::UserTokenType wanted = anonymous ? ua::UserTokenType::kAnonymous : ua::UserTokenType::kUserName;
+  const ua::UserTokenPolicy* policy = nullptr;
+  const ua::EndpointDescription* endpoint = nullptr;
+  std::set<std::string> offered;
+  bool any_none_endpoint = false;
+  for (const auto& ep : created.server_endpoints) {
+    if (ep.security_mode != ua::MessageSecurityMode::kNone) continue;
+    any_none_endpoint = true;
+    for (const auto& p : ep.user_identity_tokens) {
+      offered.insert(token_type_name(p.token_type));
+      if (policy == nullptr && p.token_type == wanted) {
+        policy = &p;
+        endpoint = &ep;
+      }
+    }
+  }
+  if (anonymous) {
+    ua::AnonymousIdentityToken anon;
+    if (policy != nullptr) {
+      anon.policy_id = policy->policy_id;
+    } else if (!any_none_endpoint || offered.empty()) {
+      anon.policy_id = std::string("anonymous");  // the server lists nothing: try the usual id
+    } else {
+      std::string list;
+      for (const auto& o : offered) list += (list.empty() ? "" : ", ") + o;
+      return Status(uc::StatusCode::kPermissionDenied,
+                    "the server offers no anonymous login (user token types: " + list +
+                        "); set security.username and security.password");
+    }
+    return ua::make_extension(anon);
+  }
+  if (policy == nullptr) {
+    std::string list;
+    for (const auto& o : offered) list += (list.empty() ? "" : ", ") + o;
+    return Status(uc::StatusCode::kPermissionDenied, "the server offers no UserName login on a security None endpoint" +
+                                                         (list.empty() ? std::string() : " (user token types: " + list + ")"));
+  }
+  ua::UserNameIdentityToken token;
+  token.policy_id = policy->policy_id;
+  token.user_name = options.username;
+  std::string effective = policy->security_policy_uri.value_or("");
+  if (effective.empty()) effective = endpoint->security_policy_uri.value_or("");
+  if (effective.empty() || effective == ua::kSecurityPolicyNone) {
+    token.password = ua::ByteString{options.password};
+    return ua::make_extension(token);
+  }
+  const std::string name = effective.rfind(kPolicyPrefix, 0) == 0 ? effective.substr(kPolicyPrefix.size()) : effective;
+  if (name != "Basic256Sha256" && name != "Basic256" && name != "Aes128_Sha256_RsaOaep") {
+    return Status(uc::StatusCode::kUnimplemented, "the server wants the password encrypted with security policy " +
+                                                      effective + ", which this build does not support");
+  }
+  const std::string nonce = created.server_nonce.data.value_or("");
+  auto secret = encrypt_user_secret(options.password, nonce, created.server_certificate.data.value_or(""));
+  if (!secret) return Status(secret.status().code(), "cannot encrypt the password: " + secret.status().message());
+  token.password = ua::ByteString{std::move(*secret)};
+  token.encryption_algorithm = std::string(kRsaOaep);
+  return ua::make_extension(token);
 }
 
 }  // namespace uc::sources::opcua

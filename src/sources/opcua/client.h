@@ -22,7 +22,9 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
+#include <string_view>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,13 +48,40 @@ struct ClientOptions {
   double session_timeout_ms = 60'000;
   std::string application_uri = "urn:unified-connector:opcua-client";
   std::string session_name = "unified-connector";
+  // UserName identity (empty user name: anonymous). See user_identity_token().
+  std::string username;
+  std::string password;
 };
 
 struct OperationLimits {
   std::uint32_t max_nodes_per_read = 0;    // 0 = no limit
   std::uint32_t max_nodes_per_browse = 0;
   std::uint32_t max_monitored_items_per_call = 0;
+  std::uint32_t max_nodes_per_translate = 0;  // MaxNodesPerTranslateBrowsePathsToNodeIds
 };
+
+// The result of browsing one node with Client::browse_many.
+struct BrowsedNode {
+  ua::StatusCode status;  // bad: the node could not be browsed (refs holds what came before)
+  std::vector<ua::ReferenceDescription> refs;
+};
+
+// The legacy encrypted secret of a UserNameIdentityToken (OPC UA Part 4 §7.41.2.2):
+// UInt32LE(len(password) + len(server_nonce)) || password || server_nonce, RSA-OAEP
+// (SHA-1, MGF1-SHA-1) encrypted with the public key of `server_certificate` (DER; when the
+// server sends a chain, the first certificate is used) in blocks of key bytes - 42.
+Result<std::string> encrypt_user_secret(std::string_view password, std::string_view server_nonce,
+                                        std::string_view server_certificate);
+
+// The ActivateSession identity token for `options` (anonymous when username is empty)
+// from the server's endpoints in `created`:
+// - the PolicyId is the one of the Anonymous / UserName token policy of an endpoint
+//   with security None (the channel's); none offered: an error naming what is offered;
+// - for UserName, the effective policy is the token policy's SecurityPolicyUri if not
+//   empty, else the endpoint's: None sends the plain password; Basic256, Basic256Sha256
+//   and Aes128_Sha256_RsaOaep send encrypt_user_secret() with EncryptionAlgorithm
+//   http://www.w3.org/2001/04/xmlenc#rsa-oaep; other policies are refused.
+Result<ua::ExtensionObject> user_identity_token(const ClientOptions& options, const ua::CreateSessionResponse& created);
 
 class Client {
  public:
@@ -75,8 +104,8 @@ class Client {
 
   Result<std::vector<ua::EndpointDescription>> get_endpoints();
   Result<std::vector<ua::ApplicationDescription>> find_servers();
-  // CreateSession + ActivateSession with an anonymous identity, then reads the
-  // OperationLimits this client honours and the NamespaceArray.
+  // CreateSession + ActivateSession with the identity of user_identity_token(), then
+  // reads the OperationLimits this client honours and the NamespaceArray.
   Status open_session();
   // ActivateSession of the session this client had on an earlier connection, on the
   // current secure channel, then the limits and namespaces again. On failure the old
@@ -95,7 +124,16 @@ class Client {
   Result<std::vector<ua::ReferenceDescription>> browse_all(const ua::NodeId& node,
                                                            ua::BrowseDirection direction = ua::BrowseDirection::kForward,
                                                            std::uint32_t max_references_per_call = 0);
-  Result<ua::TranslateBrowsePathsToNodeIdsResponse> translate(const std::vector<ua::BrowsePath>& paths);
+  // Browses many nodes per Browse request (split to honour MaxNodesPerBrowse), following
+  // every continuation point with BrowseNext (all of a request's points in one call).
+  // on_node(i, result) is called in the order of `nodes` once node i is complete; when it
+  // returns false the browse stops and the continuation points still held are released.
+  Status browse_many(const std::vector<ua::NodeId>& nodes, const std::function<bool(std::size_t, BrowsedNode&&)>& on_node,
+                     ua::BrowseDirection direction = ua::BrowseDirection::kForward,
+                     std::uint32_t max_references_per_call = 0);
+  // TranslateBrowsePathsToNodeIds, split to honour MaxNodesPerTranslateBrowsePathsToNodeIds;
+  // results in request order.
+  Result<std::vector<ua::BrowsePathResult>> translate(const std::vector<ua::BrowsePath>& paths);
 
   // Subscriptions. CreateMonitoredItems is split to honour MaxMonitoredItemsPerCall;
   // results in request order. publish() waits up to wait_ms for the server's answer
@@ -175,7 +213,7 @@ class Client {
   bool session_open_ = false;
   OperationLimits op_limits_;
   std::vector<std::string> namespaces_;
-  std::vector<ua::EndpointDescription> session_endpoints_;  // from CreateSession
+  ua::CreateSessionResponse session_info_;  // endpoints, certificate; server_nonce of the latest Activate
   std::deque<std::uint32_t> publishes_;                   // outstanding Publish request ids, oldest first
   std::map<std::uint32_t, std::string> stash_;            // their answers that arrived during other calls
   std::uint32_t last_service_result_ = 0;

@@ -106,7 +106,95 @@ void parse_security(const Reader& r, Security& out) {
   if (out.password.is_set() && !out.username.is_set()) r.error("password is set but username is not");
 }
 
+// deadband: {type: none|absolute|percent, value: X}
+std::optional<Deadband> parse_deadband(const Reader& parent) {
+  const auto r = parent.get_object("deadband");
+  if (!r) return std::nullopt;
+  r->check_keys({"type", "value"});
+  Deadband d;
+  if (!r->has("type")) {
+    r->missing("type");
+    return std::nullopt;
+  }
+  const auto type = r->get_enum("type", {"none", "absolute", "percent"});
+  if (!type) return std::nullopt;
+  d.type = *type == "absolute" ? DeadbandType::kAbsolute
+           : *type == "percent" ? DeadbandType::kPercent
+                                : DeadbandType::kNone;
+  if (d.type == DeadbandType::kNone) {
+    if (r->has("value")) r->error_at("value", "must not be given when type is none");
+    return d;
+  }
+  if (!r->has("value")) {
+    r->missing("value");
+    return std::nullopt;
+  }
+  const auto value = r->get_double("value");
+  if (!value) return std::nullopt;
+  if (d.type == DeadbandType::kAbsolute && *value < 0) {
+    r->error_at("value", "an absolute deadband must be >= 0, got " + r->child("value")->raw_scalar());
+    return std::nullopt;
+  }
+  if (d.type == DeadbandType::kPercent && (*value < 0 || *value > 100)) {
+    r->error_at("value", "a percent deadband must be between 0 and 100, got " + r->child("value")->raw_scalar());
+    return std::nullopt;
+  }
+  d.value = *value;
+  return d;
+}
+
+constexpr std::int64_t kHour = 3600000;
+constexpr std::int64_t kMaxQueue = 65535;
+
 }  // namespace
+
+bool parse_browse_path(std::string_view text, std::vector<PathSegment>& out, std::string& error) {
+  out.clear();
+  if (text.empty()) {
+    error = "must not be empty";
+    return false;
+  }
+  if (text.size() > 4096) {
+    error = "is longer than 4096 characters";
+    return false;
+  }
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t slash = text.find('/', start);
+    const std::string_view seg = text.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+    if (seg.empty()) {
+      error = "has an empty segment at character " + std::to_string(start + 1);
+      return false;
+    }
+    PathSegment p;
+    const std::size_t colon = seg.find(':');
+    const std::string_view prefix = colon == std::string_view::npos ? std::string_view() : seg.substr(0, colon);
+    if (!prefix.empty() && prefix.find_first_not_of("0123456789") == std::string_view::npos) {
+      if (!is_decimal(prefix, 0xFFFF)) {
+        error = "segment " + config::quote(std::string(seg)) + ": namespace index must be 0..65535";
+        return false;
+      }
+      std::uint64_t ns = 0;
+      std::from_chars(prefix.data(), prefix.data() + prefix.size(), ns);
+      p.ns = static_cast<std::uint16_t>(ns);
+      p.name = std::string(seg.substr(colon + 1));
+      if (p.name.empty()) {
+        error = "segment " + config::quote(std::string(seg)) + " has no name after the namespace index";
+        return false;
+      }
+    } else {
+      p.name = std::string(seg);
+    }
+    if (!(out.empty() && !p.ns && p.name == "Root")) out.push_back(std::move(p));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  if (out.empty()) {
+    error = "names no node below Root";
+    return false;
+  }
+  return true;
+}
 
 bool is_valid_node_id(std::string_view text) {
   std::string_view s = text;
@@ -135,14 +223,17 @@ std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, c
   node.check_keys(config::with_common_source_keys({"mode", "publishing_interval_ms", "sampling_interval_ms",
                                                    "polling_interval_ms", "security", "nodes", "browse", "timeout_ms",
                                                    "backoff_initial_ms", "backoff_max_ms", "publish_requests",
-                                                   "keep_alive_count", "session_timeout_ms", "channel_lifetime_ms"}));
+                                                   "keep_alive_count", "session_timeout_ms", "channel_lifetime_ms",
+                                                   "queue_size", "discard_oldest", "deadband"}));
   auto out = std::make_shared<Options>();
   check_endpoint(node, *out);
   out->mode = node.get_enum<Mode>("mode", {{"subscription", Mode::kSubscription}, {"polling", Mode::kPolling}},
                                   Mode::kSubscription);
-  constexpr std::int64_t kHour = 3600000;
   out->publishing_interval_ms = static_cast<int>(node.get_int_or("publishing_interval_ms", 1000, 1, kHour));
   out->sampling_interval_ms = static_cast<int>(node.get_int_or("sampling_interval_ms", 500, 0, kHour));
+  out->queue_size = static_cast<int>(node.get_int_or("queue_size", 1, 1, kMaxQueue));
+  out->discard_oldest = node.get_bool("discard_oldest", true);
+  if (auto d = parse_deadband(node)) out->deadband = *d;
   out->polling_interval_ms = static_cast<int>(node.get_int_or("polling_interval_ms", 1000, 10, kHour));
   out->timeout_ms = static_cast<int>(node.get_int_or("timeout_ms", 10000, 100, kHour));
   out->publish_requests = static_cast<int>(node.get_int_or("publish_requests", 3, 1, 20));
@@ -162,10 +253,19 @@ std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, c
       item.error("expected a map, got " + item.describe());
       continue;
     }
-    item.check_keys({"node_id", "tag_name", "signal_type", "unit"});
+    item.check_keys({"node_id", "browse_path", "tag_name", "signal_type", "unit", "sampling_interval_ms", "queue_size",
+                     "discard_oldest", "deadband"});
     NodeConfig n;
     n.location = item.location();
-    if (auto id = item.require_string("node_id")) {
+    const bool by_id = item.has("node_id");
+    const bool by_path = item.has("browse_path");
+    if (by_id == by_path) {
+      item.error(by_id ? "give either node_id or browse_path, not both" : "one of node_id or browse_path is required");
+      continue;
+    }
+    if (by_id) {
+      const auto id = item.get_string("node_id");
+      if (!id) continue;
       if (!is_valid_node_id(*id)) {
         item.error_at("node_id", "invalid node id " + config::quote(*id) +
                                      "; expected [ns=N;|nsu=URI;] followed by i=, s=, g= or b=");
@@ -173,8 +273,20 @@ std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, c
       }
       n.node_id = *id;
     } else {
-      continue;
+      const auto path = item.get_string("browse_path");
+      if (!path) continue;
+      std::string why;
+      if (!parse_browse_path(*path, n.path, why)) {
+        item.error_at("browse_path", "browse path " + config::quote(*path) + " " + why +
+                                         "; expected segments Name or N:Name separated by /");
+        continue;
+      }
+      n.browse_path = *path;
     }
+    if (auto v = item.get_int("sampling_interval_ms", 0, kHour)) n.item.sampling_interval_ms = static_cast<int>(*v);
+    if (auto v = item.get_int("queue_size", 1, kMaxQueue)) n.item.queue_size = static_cast<int>(*v);
+    n.item.discard_oldest = item.get_bool("discard_oldest");
+    n.item.deadband = parse_deadband(item);
     n.tag_name = item.get_string("tag_name", "");
     n.signal_type = item.get_string("signal_type", "");
     n.unit = item.get_string("unit", "");

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,10 +27,41 @@ struct Security {
   std::string private_key_file;
 };
 
-// An explicitly configured variable.
+enum class DeadbandType : std::uint8_t { kNone = 0, kAbsolute = 1, kPercent = 2 };  // OPC UA DeadbandType values
+
+struct Deadband {
+  DeadbandType type = DeadbandType::kNone;
+  double value = 0;  // absolute: >= 0 in the variable's unit; percent: 0..100 of the EURange
+};
+
+// Monitored-item settings a node may override (unset: the source's value).
+struct ItemOverrides {
+  std::optional<int> sampling_interval_ms;
+  std::optional<int> queue_size;
+  std::optional<bool> discard_oldest;
+  std::optional<Deadband> deadband;
+};
+
+// One segment of a browse path: "Name" (any namespace) or "N:Name".
+struct PathSegment {
+  std::optional<std::uint16_t> ns;
+  std::string name;
+  bool operator==(const PathSegment&) const = default;
+};
+
+// Parses a browse path from the Root folder: segments separated by '/', each "Name" or
+// "N:Name" (N a namespace index, 0..65535); a leading "Root" segment is optional.
+// Empty paths, empty segments ("a//b", a trailing '/'), an empty name after "N:" and
+// namespace indexes out of range are errors (the message says which).
+bool parse_browse_path(std::string_view text, std::vector<PathSegment>& out, std::string& error);
+
+// An explicitly configured variable: by node_id or by browse_path (exactly one).
 struct NodeConfig {
-  std::string node_id;  // [ns=N;|nsu=URI;](i=|s=|g=|b=)VALUE
+  std::string node_id;       // [ns=N;|nsu=URI;](i=|s=|g=|b=)VALUE
+  std::string browse_path;   // e.g. "Objects/2:Plant/Line1/Speed" (see parse_browse_path)
+  std::vector<PathSegment> path;  // browse_path parsed
   std::string tag_name, signal_type, unit;
+  ItemOverrides item;
   config::Location location;
 };
 
@@ -46,6 +78,9 @@ struct Options : config::SourceOptions {
   Mode mode = Mode::kSubscription;
   int publishing_interval_ms = 1000;
   int sampling_interval_ms = 500;  // 0 = as fast as the server can
+  int queue_size = 1;              // monitored items: values kept per publishing interval
+  bool discard_oldest = true;
+  Deadband deadband;               // sent as a DataChangeFilter (trigger StatusValue) unless None
   int polling_interval_ms = 1000;
   int timeout_ms = 10000;           // connect and per request
   int publish_requests = 3;         // subscription: Publish requests kept outstanding

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -102,7 +103,85 @@ bool name_matches(std::string_view segment, const ua::QualifiedName& q) {
   return segment == q.name.value_or("");
 }
 
+bool segment_matches(const PathSegment& seg, const ua::QualifiedName& q) {
+  return (!seg.ns || *seg.ns == q.ns) && seg.name == q.name.value_or("");
+}
+
+std::string path_text(const std::vector<PathSegment>& path, std::size_t count) {
+  std::string out;
+  for (std::size_t i = 0; i < count && i < path.size(); ++i) {
+    if (!out.empty()) out += '/';
+    if (path[i].ns) out += std::to_string(*path[i].ns) + ':';
+    out += path[i].name;
+  }
+  return out;
+}
+
+// Walks `path` from the Root folder with Browse, a plain segment matching any namespace
+// (the first match in server order). Sets `missing` to the first segment not found.
+Status walk_path(Client& client, const std::vector<PathSegment>& path, ua::NodeId& out, std::string& missing) {
+  ua::NodeId node(ua::ids::kRootFolder);
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    auto refs = client.browse_all(node);
+    if (!refs) return refs.status();
+    bool found = false;
+    for (const auto& r : *refs) {
+      if (r.node_id.server_index == 0 && segment_matches(path[i], r.browse_name)) {
+        node = r.node_id.node_id;
+        found = true;
+        break;
+      }
+    }
+    if (!found) {
+      const std::vector<PathSegment> one{path[i]};
+      missing = "no node named " + path_text(one, 1) + " below " + (i == 0 ? std::string("Root") : path_text(path, i));
+      return Status::ok();
+    }
+  }
+  out = node;
+  missing.clear();
+  return Status::ok();
+}
+
+// Browse requests carry at most this many nodes when the server states no MaxNodesPerBrowse.
+constexpr std::size_t kDefaultBrowseBatch = 1000;
+
 }  // namespace
+
+ua::MonitoringParameters item_parameters(const Options& options, const NodeConfig* node) {
+  ItemOverrides none;
+  const ItemOverrides& o = node != nullptr ? node->item : none;
+  ua::MonitoringParameters p;
+  p.client_handle = 0;
+  p.sampling_interval = o.sampling_interval_ms.value_or(options.sampling_interval_ms);
+  p.queue_size = static_cast<std::uint32_t>(o.queue_size.value_or(options.queue_size));
+  p.discard_oldest = o.discard_oldest.value_or(options.discard_oldest);
+  const Deadband d = o.deadband.value_or(options.deadband);
+  if (d.type != DeadbandType::kNone) {
+    ua::DataChangeFilter f;
+    f.trigger = ua::DataChangeTrigger::kStatusValue;
+    f.deadband_type = static_cast<std::uint32_t>(d.type);
+    f.deadband_value = d.value;
+    p.filter = ua::make_extension(f);
+  }
+  return p;
+}
+
+ua::BrowsePath to_browse_path(const std::vector<PathSegment>& path) {
+  ua::BrowsePath bp;
+  bp.starting_node = ua::NodeId(ua::ids::kRootFolder);
+  std::uint16_t ns = 0;
+  for (const auto& seg : path) {
+    if (seg.ns) ns = *seg.ns;
+    ua::RelativePathElement e;
+    e.reference_type_id = ua::NodeId(ua::ids::kHierarchicalReferences);
+    e.is_inverse = false;
+    e.include_subtypes = true;
+    e.target_name = ua::QualifiedName{ns, seg.name};
+    bp.relative_path.elements.push_back(std::move(e));
+  }
+  return bp;
+}
 
 Value to_value(const ua::Variant& v) {
   if (v.is_null() || v.values.empty()) return v.is_array ? Value(Array{}) : Value();
@@ -178,6 +257,8 @@ Status OpcuaSource::start(pipeline::Emitter& emitter) {
   co.session_timeout_ms = options_.session_timeout_ms;
   co.requested_lifetime_ms = static_cast<std::uint32_t>(options_.channel_lifetime_ms);
   co.session_name = "unified-connector " + name_;
+  co.username = options_.security.username.value;
+  co.password = options_.security.password.value;
   client_ = std::make_unique<Client>(co, emitter.clock());
   thread_ = std::thread([this, &emitter] { run(emitter); });
   return Status::ok();
@@ -197,15 +278,29 @@ Status OpcuaSource::resolve_tags(Client* client, std::vector<Tag>& tags) {
   tags.clear();
   static const std::vector<std::string> kNone;
   const auto& namespaces = client != nullptr ? client->namespace_array() : kNone;
+  std::vector<ua::BrowsePath> paths;
+  std::vector<std::size_t> path_tag;  // paths[k] is for tags[path_tag[k]]
   for (const NodeConfig& n : options_.nodes) {
     Tag t;
-    t.address = n.node_id;
+    t.config = &n;
     auto meta = std::make_shared<TagMeta>();
     meta->tag_name = n.tag_name;
     meta->signal_type = n.signal_type;
     meta->unit = n.unit;
-    meta->name_path = n.node_id;
     t.meta = meta;
+    if (!n.browse_path.empty()) {
+      t.address = n.browse_path;
+      meta->name_path = n.browse_path;
+      t.unresolved_reason = "browse path " + n.browse_path + ": not resolved yet (no session)";
+      if (client != nullptr) {
+        paths.push_back(to_browse_path(n.path));
+        path_tag.push_back(tags.size());
+      }
+      tags.push_back(std::move(t));
+      continue;
+    }
+    t.address = n.node_id;
+    meta->name_path = n.node_id;
     std::string text = n.node_id;
     std::string uri;
     if (text.starts_with("nsu=")) {
@@ -228,6 +323,55 @@ Status OpcuaSource::resolve_tags(Client* client, std::vector<Tag>& tags) {
     tags.push_back(std::move(t));
   }
   if (client == nullptr) return Status::ok();
+  if (!paths.empty()) {
+    // Nodes by browse path: TranslateBrowsePathsToNodeIds (split by the server's limit); a
+    // path with plain segments that does not translate is walked with Browse, where a plain
+    // segment matches any namespace.
+    auto results = client->translate(paths);
+    if (!results && results.status().code() != uc::StatusCode::kFailedPrecondition) return results.status();
+    for (std::size_t k = 0; k < path_tag.size(); ++k) {
+      Tag& t = tags[path_tag[k]];
+      const NodeConfig& n = *t.config;
+      std::string why;
+      if (!results) {
+        why = "TranslateBrowsePathsToNodeIds failed: " + results.status().message();
+      } else {
+        const ua::BrowsePathResult& r = (*results)[k];
+        const ua::BrowsePathTarget* target = nullptr;
+        for (const auto& x : r.targets) {
+          if (x.target_id.server_index == 0 && x.remaining_path_index == 0xFFFFFFFFu) {
+            target = &x;
+            break;
+          }
+        }
+        if (r.status_code.is_good() && target != nullptr) {
+          t.node = target->target_id.node_id;
+          t.resolved = true;
+          t.unresolved_reason.clear();
+          continue;
+        }
+        t.unresolved_code = r.status_code.is_bad() ? r.status_code.code : ua::status::kBadNoMatch;
+        why = status_text(t.unresolved_code);
+      }
+      const bool plain = std::any_of(n.path.begin(), n.path.end(), [](const PathSegment& p) { return !p.ns; });
+      if (plain) {
+        std::string missing;
+        ua::NodeId found;
+        if (auto st = walk_path(*client, n.path, found, missing); !st.is_ok()) {
+          if (st.code() != uc::StatusCode::kFailedPrecondition) return st;
+          missing = st.message();
+        }
+        if (missing.empty()) {
+          t.node = found;
+          t.resolved = true;
+          t.unresolved_reason.clear();
+          continue;
+        }
+        why += "; " + missing;
+      }
+      t.unresolved_reason = "browse path " + n.browse_path + ": " + why;
+    }
+  }
   for (const BrowseConfig& b : options_.browse) {
     if (auto s = discover(*client, b, tags); !s.is_ok()) return s;
   }
@@ -255,6 +399,9 @@ Status OpcuaSource::discover(Client& client, const BrowseConfig& b, std::vector<
       return Status::ok();
     }
   }
+  // Breadth-first, one level at a time: many nodes per Browse request (the client splits
+  // them by MaxNodesPerBrowse and follows continuation points with BrowseNext); within a
+  // level, nodes and their references in server order.
   int found_here = 0;
   bool truncated = false;  // stopped at max_nodes with nodes left to look at
   std::set<std::string> seen;
@@ -263,40 +410,55 @@ Status OpcuaSource::discover(Client& client, const BrowseConfig& b, std::vector<
     std::string rel;
     int depth;
   };
-  std::vector<Item> stack{{node, "", 0}};
-  while (!stack.empty() && found_here < b.max_nodes) {
-    Item it = std::move(stack.back());
-    stack.pop_back();
-    auto refs = client.browse_all(it.id);
-    if (!refs) return refs.status();
-    std::vector<Item> children;
-    for (std::size_t ri = 0; ri < refs->size(); ++ri) {
-      const auto& r = (*refs)[ri];
-      if (r.node_id.server_index != 0) continue;
-      const ua::NodeId& child = r.node_id.node_id;
-      if (!seen.insert(ua::to_string(child)).second) continue;
-      std::string rel = it.rel.empty() ? short_name(r.browse_name) : it.rel + "/" + short_name(r.browse_name);
-      if (r.node_class == ua::NodeClass::kVariable && glob_match(b.pattern, rel)) {
-        Tag t;
-        t.address = ua::to_string(child);
-        t.node = child;
-        t.resolved = true;
-        auto meta = std::make_shared<TagMeta>();
-        meta->name_path = b.root + "/" + rel;
-        t.meta = meta;
-        tags.push_back(std::move(t));
-        if (++found_here >= b.max_nodes) {
-          truncated = ri + 1 < refs->size() || !stack.empty() || !children.empty();
-          break;
+  std::vector<Item> level{{node, "", 0}};
+  while (!level.empty() && found_here < b.max_nodes) {
+    std::vector<Item> next;
+    Status failure = Status::ok();
+    const std::size_t batch = client.operation_limits().max_nodes_per_browse == 0 ? kDefaultBrowseBatch : level.size();
+    for (std::size_t from = 0; from < level.size() && failure.is_ok() && found_here < b.max_nodes; from += batch) {
+      const std::size_t to = std::min(level.size(), from + batch);
+      std::vector<ua::NodeId> ids;
+      ids.reserve(to - from);
+      for (std::size_t i = from; i < to; ++i) ids.push_back(level[i].id);
+      auto on_node = [&](std::size_t i, BrowsedNode&& browsed) {
+        const Item& it = level[from + i];
+        if (browsed.status.is_bad()) {
+          failure = Status(uc::StatusCode::kFailedPrecondition,
+                           "browse " + ua::to_string(it.id) + ": " + status_text(browsed.status.code));
+          return false;
         }
-      }
-      if ((r.node_class == ua::NodeClass::kObject || r.node_class == ua::NodeClass::kVariable) &&
-          it.depth + 1 < kMaxDiscoveryDepth) {
-        children.push_back({child, rel, it.depth + 1});
-      }
+        const auto& refs = browsed.refs;
+        for (std::size_t ri = 0; ri < refs.size(); ++ri) {
+          const auto& r = refs[ri];
+          if (r.node_id.server_index != 0) continue;
+          const ua::NodeId& child = r.node_id.node_id;
+          if (!seen.insert(ua::to_string(child)).second) continue;
+          std::string rel = it.rel.empty() ? short_name(r.browse_name) : it.rel + "/" + short_name(r.browse_name);
+          if (r.node_class == ua::NodeClass::kVariable && glob_match(b.pattern, rel)) {
+            Tag t;
+            t.address = ua::to_string(child);
+            t.node = child;
+            t.resolved = true;
+            auto meta = std::make_shared<TagMeta>();
+            meta->name_path = b.root + "/" + rel;
+            t.meta = meta;
+            tags.push_back(std::move(t));
+            if (++found_here >= b.max_nodes) {
+              truncated = ri + 1 < refs.size() || from + i + 1 < level.size() || !next.empty();
+              return false;
+            }
+          }
+          if ((r.node_class == ua::NodeClass::kObject || r.node_class == ua::NodeClass::kVariable) &&
+              it.depth + 1 < kMaxDiscoveryDepth) {
+            next.push_back({child, std::move(rel), it.depth + 1});
+          }
+        }
+        return true;
+      };
+      if (auto st = client.browse_many(ids, on_node); !st.is_ok()) return st;
     }
-    // Depth-first in server order: the first child is popped next.
-    for (auto c = children.rbegin(); c != children.rend(); ++c) stack.push_back(std::move(*c));
+    if (!failure.is_ok()) return failure;
+    level = std::move(next);
   }
   if (truncated) {
     spdlog::warn("source={} browse root {}: stopped at max_nodes {}; more nodes may match", name_, b.root,
@@ -456,10 +618,8 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
       ua::MonitoredItemCreateRequest m;
       m.item_to_monitor = ua::ReadValueId{tags[i].node, 13, std::nullopt, ua::QualifiedName{}};
       m.monitoring_mode = ua::MonitoringMode::kReporting;
+      m.requested_parameters = item_parameters(options_, tags[i].config);
       m.requested_parameters.client_handle = static_cast<std::uint32_t>(i);
-      m.requested_parameters.sampling_interval = options_.sampling_interval_ms;
-      m.requested_parameters.queue_size = 1;
-      m.requested_parameters.discard_oldest = true;
       items.push_back(std::move(m));
       item_tag.push_back(i);
     }
@@ -576,7 +736,7 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
       SampleBatch unresolved;
       for (std::size_t i = 0; i < tags.size(); ++i) {
         if (!tags[i].resolved) {
-          unresolved.push_back(unresolved_sample(tags[i], ua::status::kBadNodeIdUnknown, tags[i].unresolved_reason));
+          unresolved.push_back(unresolved_sample(tags[i], tags[i].unresolved_code, tags[i].unresolved_reason));
           continue;
         }
         reads.push_back(ua::ReadValueId{tags[i].node, 13, std::nullopt, ua::QualifiedName{}});
@@ -686,7 +846,7 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     for (std::size_t i = 0; i < tags.size(); ++i) {
       Tag& t = tags[i];
       if (!t.resolved) {
-        batch.push_back(unresolved_sample(t, ua::status::kBadNodeIdUnknown, t.unresolved_reason));
+        batch.push_back(unresolved_sample(t, t.unresolved_code, t.unresolved_reason));
         continue;
       }
       batch.push_back(make_sample(t, (*values)[k++], now));

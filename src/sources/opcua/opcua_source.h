@@ -2,9 +2,11 @@
 // subscribed to.
 //
 // - start() returns at once; the thread connects (Hello, OpenSecureChannel None,
-//   CreateSession/ActivateSession anonymous), resolves the configured nodes (nsu= through
-//   the server's NamespaceArray; browse roots by browse path, then every Variable below
-//   whose relative browse path matches the glob, up to max_nodes) and reads all tags every
+//   CreateSession/ActivateSession anonymous or with a user name), resolves the configured
+//   nodes (nsu= through the server's NamespaceArray; browse_path with
+//   TranslateBrowsePathsToNodeIds; browse roots by browse path, then every Variable below
+//   whose relative browse path matches the glob, up to max_nodes, breadth-first with many
+//   nodes per Browse request) and reads all tags every
 //   polling_interval_ms, split to honour the server's MaxNodesPerRead. One poll is one batch.
 // - Each sample keeps the value with its OPC UA type (TagMeta::data_type), the StatusCode
 //   (ProtocolStatus kOpcUa), the source timestamp (Sample::source_time) and the server
@@ -13,7 +15,8 @@
 //   the cause) for every tag, closes the connection and reconnects with exponential
 //   back-off and ±20 % jitter; node resolution is repeated on every new session.
 // - Subscription mode: one subscription (publishing_interval_ms, keep_alive_count,
-//   lifetime 3 × keep-alive) with one monitored item per tag; publish_requests Publish
+//   lifetime 3 × keep-alive) with one monitored item per tag (item_parameters(): sampling interval,
+//   queue size, discard oldest, deadband filter); publish_requests Publish
 //   requests outstanding, each acknowledging what arrived before it; each NotificationMessage
 //   is one batch. Sequence gaps (in data or keep-alive numbers) are asked for again with
 //   Republish; what the server no longer has is counted as lost. No answer within
@@ -53,6 +56,16 @@ Value to_value(const uc::opcua::Variant& v);
 // one segment and a "**" segment matches any number of segments.
 bool glob_match(std::string_view pattern, std::string_view path);
 
+// The MonitoringParameters of one monitored item (client handle 0): the node's overrides
+// (`node` may be null: a discovered variable) over the source's defaults; a deadband other
+// than None becomes a DataChangeFilter ExtensionObject with trigger StatusValue.
+uc::opcua::MonitoringParameters item_parameters(const Options& options, const NodeConfig* node);
+
+// The TranslateBrowsePathsToNodeIds request for a parsed browse path from the Root folder:
+// hierarchical references (with subtypes) forward; a segment without a namespace index
+// takes the one of the segment before it (the first: 0).
+uc::opcua::BrowsePath to_browse_path(const std::vector<PathSegment>& path);
+
 class OpcuaSource final : public pipeline::Source {
  public:
   OpcuaSource(std::string name, Options options);
@@ -69,7 +82,9 @@ class OpcuaSource final : public pipeline::Source {
     uc::opcua::NodeId node;         // resolved for the current session
     bool resolved = false;
     std::string unresolved_reason;
+    std::uint32_t unresolved_code = 0x80340000;  // BadNodeIdUnknown unless the server said otherwise
     std::shared_ptr<TagMeta> meta;
+    const NodeConfig* config = nullptr;  // configured nodes (monitored-item overrides); null when discovered
   };
   void run(pipeline::Emitter& emitter);
   Sample make_sample(Tag& tag, uc::opcua::DataValue& value, TimestampUs now);

@@ -1,8 +1,16 @@
 // node-opcua peer for the interop tests: a server on 127.0.0.1 with one variable of each
 // common built-in type, arrays, a counter and a variable whose StatusCode changes.
 //
-//   node server.js <port> <pki-dir> [scale-count]
+//   node server.js <port> <pki-dir> [scale-count] [users]
 //
+// With "users" as the fourth argument the server refuses anonymous logins and accepts
+// the user name "operator" with the password "s3cret-pw" only (UserName token policy
+// "username_basic256Sha256" on the None endpoint: the password travels RSA-OAEP encrypted).
+// Folder "Deadband" holds "Analog" (an AnalogDataItem, Double, EURange 0..200) and "Plain"
+// (a plain Double), both set every 100 ms to the same value
+// 100 + (t mod 5) + 40 * (floor(t / 5) mod 2) with t = floor(epoch ms / 100): steps of 1
+// four times, then a jump of +36 or -44 (so a deadband of 5 absolute or 5 % of the
+// EURange passes only the jumps).
 // With scale-count, folder "Scale" holds that many Double variables s=Scale.<i>, all set to
 // (epoch second + i) every second (for the many-items test and load runs).
 // Prints "READY <endpoint-url> <namespace-uri of ns=1>" once it accepts connections. The fixed variables carry
@@ -20,6 +28,7 @@ const {
 const port = parseInt(process.argv[2], 10);
 const pki = process.argv[3];
 const scaleCount = parseInt(process.argv[4] || "0", 10);
+const users = process.argv[5] === "users";
 const SOURCE_TS = new Date("2024-01-02T03:04:05.678Z");
 
 function i64(v) {
@@ -56,10 +65,16 @@ async function main() {
   const server = new OPCUAServer({
     port, host: "127.0.0.1", hostname: "127.0.0.1", resourcePath: "/UA/Interop",
     serverCertificateManager: certificateManager,
-    securityModes: [MessageSecurityMode.None], securityPolicies: [SecurityPolicy.None],
-    allowAnonymous: true,
+    // With users, a Basic256Sha256 endpoint exists too: node-opcua offers the UserName token
+    // policy (password encrypted with Basic256Sha256) on the None endpoint only then.
+    securityModes: users ? [MessageSecurityMode.None, MessageSecurityMode.SignAndEncrypt] : [MessageSecurityMode.None],
+    securityPolicies: users ? [SecurityPolicy.None, SecurityPolicy.Basic256Sha256] : [SecurityPolicy.None],
+    allowAnonymous: !users,
+    userManager: users ? { isValidUser: (user, password) => user === "operator" && password === "s3cret-pw" } : undefined,
     buildInfo: { productName: "uc-interop", buildNumber: "1", buildDate: new Date() },
-    serverCapabilities: { operationLimits: { maxNodesPerRead: 5, maxNodesPerBrowse: 5 } },
+    serverCapabilities: {
+      operationLimits: { maxNodesPerRead: 5, maxNodesPerBrowse: 5, maxNodesPerTranslateBrowsePathsToNodeIds: 2 },
+    },
   });
   await server.initialize();
   const addressSpace = server.engine.addressSpace;
@@ -97,6 +112,24 @@ async function main() {
     ns.addVariable({ componentOf: many, browseName: `Item${String(i).padStart(2, "0")}`, nodeId: `s=Many.${i}`,
                      dataType: "Int32", value: { dataType: DataType.Int32, value: i } });
   }
+
+  const deadband = ns.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: "Deadband",
+                                  nodeId: "s=Deadband" });
+  const analog = ns.addAnalogDataItem({
+    componentOf: deadband, browseName: "Analog", nodeId: "s=Deadband.Analog", dataType: "Double",
+    engineeringUnitsRange: { low: 0, high: 200 }, minimumSamplingInterval: 50,
+  });
+  const plain = ns.addVariable({ componentOf: deadband, browseName: "Plain", nodeId: "s=Deadband.Plain",
+                                 dataType: "Double", minimumSamplingInterval: 50 });
+  const step = () => {
+    const t = Math.floor(Date.now() / 100);
+    const v = new Variant({ dataType: DataType.Double, value: 100 + (t % 5) + 40 * (Math.floor(t / 5) % 2) });
+    analog.setValueFromSource(v, StatusCodes.Good, new Date(t * 100));
+    plain.setValueFromSource(v, StatusCodes.Good, new Date(t * 100));
+  };
+  step();
+  const stepTimer = setInterval(step, 100);
+  addressSpace.registerShutdownTask(() => clearInterval(stepTimer));
 
   if (scaleCount > 0) {
     const scale = ns.addObject({ organizedBy: folder, browseName: "Scale", nodeId: "s=Scale" });
