@@ -98,7 +98,7 @@ class Demo(unittest.TestCase):
                          ("plant1", "assembly", "Line1", "Oven1"))
         self.assertEqual(temp["tag_path"], "plant1/assembly/line1/oven1/temperature/temperature")
         self.assertEqual(temp["quality"], "good")
-        self.assertEqual(temp["metadata"].get("opcua_data_type", temp["metadata"].get("data_type")), "Double")
+        self.assertEqual(temp["metadata"]["data_type"], "Double")
 
         # Every source is connected; the OPC UA source has had no error.
         _, _, body = harness.http_get(api, "/api/status")
