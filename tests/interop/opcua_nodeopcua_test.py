@@ -396,6 +396,8 @@ class UserLogin(unittest.TestCase):
                           x["metadata"]["quality_reason"], x)
         self.assertEqual(len({x["ingest_time"] for x in got}), len(got))  # separate attempts
         self.assertNotIn("wrong-pw-123", err + out)  # the password is never logged
+        # The very first failure is logged, not only later losses of a connection.
+        self.assertRegex(err, r"not connected to \S+: ActivateSession \(user operator\): .*BadUserAccessDenied")
 
     def test_anonymous_is_refused_clearly(self):
         r, recs = self.login("", 2)

@@ -522,7 +522,8 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
   std::string detail;
   auto set_state = [&](ComponentState st, const std::string& d) {
     if (st == state && d == detail) return;
-    if (st != state && st == ComponentState::kConnecting && !d.empty()) {
+    // Logged when the connection is lost, and on the first failure to connect at all.
+    if (st == ComponentState::kConnecting && !d.empty() && (st != state || detail.empty())) {
       spdlog::warn("source={} not connected to {}: {}", name_, options_.endpoint, d);
     }
     state = st;
