@@ -13,6 +13,10 @@ Against a real node-opcua 2.182.2 server:
 - the connection goes silent but stays open: the keep-alive watchdog closes it and the
   session is re-activated on a new one.
 
+Against node-opcua with a UserName session: the connection stays down longer than the
+session timeout; the new session takes the old subscription over with TransferSubscriptions
+and the gap is recovered with Republish.
+
 Against our own simulator:
 - the connection stays down longer than the session timeout (1 s) but shorter than the
   subscription's lifetime: re-activation fails, a new session takes the old subscription
@@ -162,6 +166,39 @@ class NodeOpcuaRecovery(unittest.TestCase):
         harness.wait_for(lambda: c.metric("opcua_session_reactivations_total") > before, 30, "a re-activated session")
         harness.wait_for(lambda: c.good_after("counter", thawed), 30, "values after the watchdog")
         self.assertEqual(c.metric("opcua_subscriptions_created_total"), 1, c.text())
+
+
+class NodeOpcuaUserTransfer(unittest.TestCase):
+    def test_a_user_session_that_timed_out_hands_its_subscription_to_the_new_one(self):
+        # node-opcua transfers a subscription between sessions of the same user (an anonymous
+        # one would need a signed channel). Its GoodSubscriptionTransferred notice reaches
+        # the new owner too and must not count as losing the subscription.
+        work = harness.Workdir("uc-opcua-usertransfer-")
+        server = NodeOpcuaServer(harness.free_port(), os.path.join(work.path, "pki"), users=True)
+        m = re.match(r"opc\.tcp://[^/]+:(\d+)(/.*)?$", server.url)
+        proxy = uaproxy.UaProxy(int(m.group(1)))
+        c = Connector(work, proxy.url(m.group(2) or ""), [("ns=1;s=Counter", "counter")],
+                      extra=("    session_timeout_ms: 1000\n    keep_alive_count: 20\n"
+                             "    security: {policy: None, mode: None, username: operator, password: s3cret-pw}\n"))
+        try:
+            harness.wait_for(lambda: c.good_after("counter", 0), 60, "first values")
+            proxy.refuse(True)
+            proxy.cut()
+            time.sleep(4)  # the session (1 s) times out; the subscription (12 s) does not
+            back = now_us()
+            proxy.refuse(False)
+            harness.wait_for(lambda: c.metric("opcua_subscription_transfers_total") == 1, 30, "a transfer")
+            harness.wait_for(lambda: c.good_after("counter", back), 30, "values after the transfer")
+            time.sleep(1)  # room for a wrong reaction to the transfer notice
+            self.assertEqual(c.metric("opcua_subscriptions_created_total"), 1, c.text())
+            self.assertEqual(c.metric("opcua_notifications_lost_total"), 0, c.text())
+            self.assertEqual(c.text().count("reconnected to"), 1, c.text())  # once, not again after the notice
+            self.assertIn("BadSessionIdInvalid", c.text())
+        finally:
+            code = c.stop()
+            proxy.close()
+            server.stop()
+        self.assertEqual(code, 0, c.text())
 
 
 class SimulatorTransfer(unittest.TestCase):

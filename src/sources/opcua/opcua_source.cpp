@@ -512,6 +512,8 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
   std::uint32_t publish_hint_ms = 0;
   std::size_t publish_target = static_cast<std::size_t>(options_.publish_requests);
   std::vector<ua::SubscriptionAcknowledgement> acks;
+  std::uint32_t status_change = 0;  // set by on_notification from a StatusChangeNotification
+  bool just_transferred = false;    // the next GoodSubscriptionTransferred is about our own transfer
   bool connected = false;
   bool had_connection = false;
   int failures = 0;
@@ -592,7 +594,7 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
       } else if (ext.type_id == ua::NodeId(ua::StatusChangeNotification::kBinaryEncodingId)) {
         ua::StatusChangeNotification n;
         (void)ua::decode_extension(ext, n, ua::Limits());
-        return Status(uc::StatusCode::kUnavailable, "subscription status changed: " + status_text(n.status.code));
+        status_change = n.status.code == 0 ? ua::status::kBadUnexpectedError : n.status.code;
       }
     }
     if (!publish(std::move(batch))) return Status(uc::StatusCode::kCancelled, "stopping");
@@ -604,6 +606,7 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     auto sub = client.create_subscription(options_.publishing_interval_ms, keep_alive * 3, keep_alive);
     if (!sub) return sub.status();
     subscription_id = sub->subscription_id;
+    just_transferred = false;
     ++counters.subscriptions_created;
     last_sequence = 0;
     acks.clear();
@@ -646,6 +649,7 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
       return false;
     }
     ++counters.subscription_transfers;
+    just_transferred = true;
     acks.clear();
     // What the server still holds and we have had: acknowledge; newer ones come as a gap.
     for (std::uint32_t seq : tr->front().available_sequence_numbers) {
@@ -683,6 +687,21 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     counters.notifications_republished += recovered;
     counters.notifications_lost += lost;
     return Status::ok();
+  };
+
+  // After a StatusChangeNotification (the data before it is published): the server that
+  // takes a subscription over tells the subscription GoodSubscriptionTransferred, which is
+  // news only when it was not us (node-opcua sends it to the new owner as well); a
+  // lifetime that ran out (BadTimeout) or a transfer away leaves a new subscription to make.
+  auto on_status_change = [&](std::uint32_t code) -> Status {
+    if (code == ua::status::kGoodSubscriptionTransferred && just_transferred) {
+      just_transferred = false;
+      return Status::ok();
+    }
+    spdlog::warn("source={} subscription {} status changed: {}; creating a new one", name_, subscription_id,
+                 status_text(code));
+    emitter.count_error("subscription status changed: " + status_text(code));
+    return subscribe_all();
   };
 
   // Until the first session the configured nodes stand for the source's tags (so failures
@@ -821,7 +840,10 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
       acks.push_back({sub_id, msg.sequence_number});
       if (last_sequence != 0 && msg.sequence_number <= last_sequence) continue;  // had it already (Republish)
       last_sequence = msg.sequence_number;
-      if (Status st = on_notification(msg); !st.is_ok()) {
+      status_change = 0;
+      Status st = on_notification(msg);
+      if (st.is_ok() && status_change != 0) st = on_status_change(status_change);
+      if (!st.is_ok()) {
         if (st.code() == uc::StatusCode::kCancelled) break;
         if (!lose(st)) break;
       }
