@@ -310,7 +310,10 @@ Status corrupt(const char* what) { return {StatusCode::kDataLoss, std::string("m
 
 Status RecordDecoder::decode(std::string_view wire, Record& out) {
   out = Record{};
-  TagInfo tag;
+  // The tag strings stay views into `wire` until the interned TagInfo is known: most
+  // records belong to a tag seen before, and then no tag string is copied.
+  std::string_view tag[kTagFields];
+  entries_.clear();
   WireReader r(wire);
   while (!r.done()) {
     std::uint64_t key = 0;
@@ -322,10 +325,7 @@ Status RecordDecoder::decode(std::string_view wire, Record& out) {
     auto want = [&](int type) { return wire_type == type; };
     if (field >= 3 && field <= 14 && field != 14 && want(2)) {
       if (!r.bytes(&s)) return corrupt("truncated string");
-      std::string* dst[] = {&tag.source_name, &tag.protocol, &tag.endpoint, &tag.tag_path, &tag.tag_name,
-                            &tag.address,     &tag.site,     &tag.area,     &tag.line,     &tag.equipment,
-                            &tag.signal_type};
-      dst[field - 3]->assign(s);
+      tag[field - 3] = s;
       continue;
     }
     switch (field) {
@@ -361,7 +361,7 @@ Status RecordDecoder::decode(std::string_view wire, Record& out) {
         break;
       case 20:
         if (!want(2) || !r.bytes(&s)) return corrupt("bad unit");
-        tag.unit.assign(s);
+        tag[kTagFields - 1] = s;
         break;
       case 21: {
         if (!want(2) || !r.bytes(&s)) return corrupt("bad metadata entry");
@@ -378,25 +378,31 @@ Status RecordDecoder::decode(std::string_view wire, Record& out) {
             return corrupt("bad metadata entry");
           }
         }
-        out.metadata.emplace_back(std::string(k), std::string(val));
+        entries_.emplace_back(k, val);
         break;
       }
       default:
         if (field == 0 || !r.skip(wire_type)) return corrupt("bad field");
     }
   }
-  // Intern the tag part: one TagInfo per distinct set of tag strings.
-  std::string id;
-  for (const std::string* f : {&tag.source_name, &tag.protocol, &tag.endpoint, &tag.tag_path, &tag.tag_name,
-                               &tag.address, &tag.site, &tag.area, &tag.line, &tag.equipment, &tag.signal_type,
-                               &tag.unit}) {
-    id += *f;
-    id += '\0';
+  out.metadata.reserve(entries_.size());
+  for (const auto& [k, val] : entries_) out.metadata.emplace_back(std::string(k), std::string(val));
+  // Intern the tag part: one TagInfo per distinct set of tag strings. The key is built
+  // in a reused buffer, so a known tag costs no allocation.
+  id_.clear();
+  for (std::string_view f : tag) {
+    id_ += f;
+    id_ += '\0';
   }
-  auto it = tags_.find(id);
+  auto it = tags_.find(id_);
   if (it == tags_.end()) {
     if (tags_.size() >= max_cached_) tags_.clear();
-    it = tags_.emplace(std::move(id), std::make_shared<const TagInfo>(std::move(tag))).first;
+    auto info = std::make_shared<TagInfo>();
+    std::string* dst[kTagFields] = {&info->source_name, &info->protocol,  &info->endpoint, &info->tag_path,
+                                    &info->tag_name,    &info->address,   &info->site,     &info->area,
+                                    &info->line,        &info->equipment, &info->signal_type, &info->unit};
+    for (std::size_t i = 0; i < kTagFields; ++i) dst[i]->assign(tag[i]);
+    it = tags_.emplace(id_, std::move(info)).first;
   }
   out.tag = it->second;
   return Status::ok();

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/record.h"
@@ -35,8 +36,12 @@ class RecordDecoder {
   Status decode(std::string_view wire, Record& out);
 
  private:
+  // The 11 tag strings of fields 3..13 in field order, then unit (field 20).
+  static constexpr std::size_t kTagFields = 12;
   std::size_t max_cached_;
   std::unordered_map<std::string, std::shared_ptr<const TagInfo>> tags_;
+  std::string id_;                                                      // reused key buffer
+  std::vector<std::pair<std::string_view, std::string_view>> entries_;  // reused: metadata views
 };
 
 // Appends a JSON string literal (quotes included) with escaping and UTF-8 repair.

@@ -340,7 +340,6 @@ void Lane::run_spool_delivery() {
   const std::size_t max_records = std::max<std::size_t>(options_.batch.max_records, 1);
   for (;;) {
     if (pending.size() < max_records) {
-      raw.clear();
       Status s = spool_->read(max_records - pending.size(), options_.batch.max_bytes, raw);
       if (!s.is_ok()) {
         set_error("disk spool: " + s.to_string());
