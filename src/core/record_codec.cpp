@@ -1,5 +1,6 @@
 #include "core/record_codec.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -81,20 +82,27 @@ void put_map_entry(std::string& out, int field, std::string_view k, std::string_
 
 }  // namespace
 
+namespace {
+
+// Bytes copied as they are into a JSON string: printable ASCII except '"' and '\\'.
+constexpr std::array<bool, 256> kJsonPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+    if (kJsonPlain[c]) {
       // Copy the run of plain ASCII in one go.
       std::size_t j = i + 1;
-      while (j < s.size()) {
-        auto d = static_cast<unsigned char>(s[j]);
-        if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
-        ++j;
-      }
+      while (j < s.size() && kJsonPlain[static_cast<unsigned char>(s[j])]) ++j;
       out.append(s.data() + i, j - i);
       i = j;
       continue;
