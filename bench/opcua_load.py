@@ -6,7 +6,8 @@ of which change each second, docs/simulator-opcua.md) or tests/interop/opcua-js/
 (`node`: node-opcua 2.182.2 with N Double variables that all change each second). For each
 of --runs rounds:
 1. connector: `unified-connector run`, one `opcua` source in subscription mode discovering
-   the N variables by browse (publishing/sampling 1000 ms), file sink (JSON Lines), no spool,
+   the N variables by browse (publishing/sampling 1000 ms), file sink (JSON Lines), the disk
+   spool on (the default: every record is spooled, read back and decoded before the sink),
    log_level warn. Warm-up until records arrive, then 3 s; then CPU (utime+stime from
    /proc) and records delivered (GET /api/status) over --seconds; peak RSS = VmHWM.
 2. node-opcua: bench/opcua_client_nodeopcua.js, same subscription parameters, counting the

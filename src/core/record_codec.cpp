@@ -317,7 +317,14 @@ Status corrupt(const char* what) { return {StatusCode::kDataLoss, std::string("m
 }  // namespace
 
 Status RecordDecoder::decode(std::string_view wire, Record& out) {
+  // Every field is reset, but the buffers of value_str and of the metadata strings are
+  // kept: a caller that decodes into recycled records allocates nothing for them.
+  std::string value_str = std::move(out.value_str);
+  KeyValues metadata = std::move(out.metadata);
   out = Record{};
+  out.value_str = std::move(value_str);
+  out.value_str.clear();
+  out.metadata = std::move(metadata);
   // The tag strings stay views into `wire` until the interned TagInfo is known: most
   // records belong to a tag seen before, and then no tag string is copied.
   std::string_view tag[kTagFields];
@@ -393,8 +400,11 @@ Status RecordDecoder::decode(std::string_view wire, Record& out) {
         if (field == 0 || !r.skip(wire_type)) return corrupt("bad field");
     }
   }
-  out.metadata.reserve(entries_.size());
-  for (const auto& [k, val] : entries_) out.metadata.emplace_back(std::string(k), std::string(val));
+  out.metadata.resize(entries_.size());
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    out.metadata[i].first.assign(entries_[i].first);
+    out.metadata[i].second.assign(entries_[i].second);
+  }
   // Intern the tag part: one TagInfo per distinct set of tag strings. The key is built
   // in a reused buffer, so a known tag costs no allocation.
   id_.clear();

@@ -30,6 +30,8 @@ void encode_proto_payloads(const std::vector<Record>& records, std::string& buff
 // valid encoding of the message) back into a Record. Untrusted input: every length is
 // checked, unknown fields are skipped, groups and truncation are errors. Records of
 // one tag share one interned TagInfo; all metadata entries land in Record::metadata.
+// decode() replaces every field of `out` but reuses its string buffers, so decoding into
+// recycled records (as the spool's delivery loop does) allocates only for new tags.
 class RecordDecoder {
  public:
   explicit RecordDecoder(std::size_t max_cached_tags = 100'000) : max_cached_(max_cached_tags) {}

@@ -201,6 +201,20 @@ TEST(RecordDecoder, InternsPerDistinctTagAndOwnsItsStrings) {
   EXPECT_TRUE(a.metadata.empty());
   EXPECT_EQ(a.tag->tag_path, "");
   EXPECT_EQ(a.value_str, "x");
+  EXPECT_FALSE(a.value_num.has_value());
+  EXPECT_EQ(a.quality, Quality::kGood);
+  EXPECT_EQ(a.status_code, 0);
+  EXPECT_EQ(a.event_time, 0);
+  // And back: a recycled record decodes to exactly what a fresh one does.
+  Record fresh;
+  std::string full;
+  append_record_proto(full, sample_record());
+  ASSERT_TRUE(dec.decode(full, a).is_ok());
+  ASSERT_TRUE(RecordDecoder().decode(full, fresh).is_ok());
+  std::string ja, jf;
+  append_record_json(ja, a);
+  append_record_json(jf, fresh);
+  EXPECT_EQ(ja, jf);
 }
 
 TEST(RecordDecoder, AcceptsWhatProtobufWrites) {
