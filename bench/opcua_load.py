@@ -114,11 +114,18 @@ def main():
             procs.append(cli)
 
             def count():
-                try:
-                    with open(count_file) as f:
-                        return int(f.read() or 0)
-                except FileNotFoundError:
-                    return 0
+                # The client rewrites the file once a second: an empty read is a rewrite in
+                # progress (counting it as 0 once gave a negative rate), so read again.
+                for _ in range(50):
+                    try:
+                        with open(count_file) as f:
+                            text = f.read().strip()
+                    except FileNotFoundError:
+                        return 0
+                    if text:
+                        return int(text)
+                    time.sleep(0.01)
+                return 0
             harness.wait_for(lambda: count() >= a.items, 120, "node-opcua's first values")
             results["node-opcua"].append(measure(cli.pid, count, a.seconds, server.pid))
             cli.send_signal(signal.SIGTERM)
