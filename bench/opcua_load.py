@@ -6,7 +6,8 @@ of which change each second, docs/simulator-opcua.md) or tests/interop/opcua-js/
 (`node`: node-opcua 2.182.2 with N Double variables that all change each second). For each
 of --runs rounds:
 1. connector: `unified-connector run`, one `opcua` source in subscription mode discovering
-   the N variables by browse (publishing/sampling 1000 ms), file sink (JSON Lines), no spool,
+   the N variables by browse (publishing/sampling 1000 ms), file sink (JSON Lines), the disk
+   spool on (the default: every record is spooled, read back and decoded before the sink),
    log_level warn. Warm-up until records arrive, then 3 s; then CPU (utime+stime from
    /proc) and records delivered (GET /api/status) over --seconds; peak RSS = VmHWM.
 2. node-opcua: bench/opcua_client_nodeopcua.js, same subscription parameters, counting the
@@ -113,11 +114,18 @@ def main():
             procs.append(cli)
 
             def count():
-                try:
-                    with open(count_file) as f:
-                        return int(f.read() or 0)
-                except FileNotFoundError:
-                    return 0
+                # The client rewrites the file once a second: an empty read is a rewrite in
+                # progress (counting it as 0 once gave a negative rate), so read again.
+                for _ in range(50):
+                    try:
+                        with open(count_file) as f:
+                            text = f.read().strip()
+                    except FileNotFoundError:
+                        return 0
+                    if text:
+                        return int(text)
+                    time.sleep(0.01)
+                return 0
             harness.wait_for(lambda: count() >= a.items, 120, "node-opcua's first values")
             results["node-opcua"].append(measure(cli.pid, count, a.seconds, server.pid))
             cli.send_signal(signal.SIGTERM)

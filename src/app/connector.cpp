@@ -176,10 +176,6 @@ Result<std::unique_ptr<Connector>> Connector::build(const config::Config& cfg, c
     if (!normalizer.is_ok()) {
       return Status(normalizer.status().code(), "source " + s.name + ": " + normalizer.status().message());
     }
-    std::string source_name = s.name;
-    (*normalizer)->set_collision_handler([source_name](const normalize::Collision& col) {
-      spdlog::warn("source={} tag path collision: {}", source_name, col.to_string());
-    });
     targets.insert(target_for_source(cfg, s.name));
     built.push_back({&s, std::move(source).value(), std::move(normalizer).value()});
   }
@@ -405,9 +401,13 @@ void Connector::bind_metrics() {
                                          {"target", "sink"});
   auto& spooled = metrics_.counter("uc_records_spooled_total", "Records written to the target's disk spool.",
                                    {"target", "sink"});
+  auto& collisions = metrics_.gauge("uc_tag_path_collisions",
+                                    "Tags of a source whose tag path was taken by another tag (given a suffixed path).",
+                                    {"source"});
   for (const auto& s : pipeline_->sources()) {
     const pipeline::SourceCounters* c = s.counters;
     telemetry::LabelValues l{s.name};
+    collisions.set_callback(l, [c] { return static_cast<double>(c->path_collisions.load()); });
     m.records_received->set_callback(l, [c] { return c->received.load(); });
     m.records_normalized->set_callback(l, [c] { return c->normalized.load(); });
     m.reconnections->set_callback(l, [c] { return c->reconnections.load(); });

@@ -1045,13 +1045,15 @@ Result<std::uint64_t> Spool::append(const std::vector<std::string_view>& payload
 
 Status Spool::read(std::size_t max_records, std::size_t max_bytes, std::vector<SpoolRecord>& out) {
   State& s = *s_;
-  out.clear();
+  // The payload strings of `out` are reused (assign keeps their capacity): a reader that
+  // passes the same vector each time allocates nothing per record once warmed up.
+  std::size_t n = 0;
   Status io;
   bool any = false;
   {
     std::lock_guard l(s.mu);
     std::size_t bytes = 0;
-    while (out.size() < max_records) {
+    while (n < max_records) {
       Cursor before = s.read_cur;
       ScanResult r = s.step(s.read_cur, io);
       if (!io.is_ok()) {
@@ -1059,17 +1061,21 @@ Status Spool::read(std::size_t max_records, std::size_t max_bytes, std::vector<S
         break;
       }
       if (r.kind != ScanResult::kRecord) break;
-      if (!out.empty() && bytes + r.len > max_bytes) {
+      if (n > 0 && bytes + r.len > max_bytes) {
         s.read_cur = before;
         break;
       }
       bytes += r.len;
-      out.push_back(SpoolRecord{r.seq, std::string(r.payload, r.len)});
+      if (n == out.size()) out.emplace_back();
+      out[n].seq = r.seq;
+      out[n].payload.assign(r.payload, r.len);
+      ++n;
       s.inflight.push_back(InFlight{r.seq, s.read_cur.seg, s.read_cur.offset});
       s.read_max = std::max(s.read_max, r.seq);
       any = true;
     }
   }
+  out.resize(n);
   if (any) (void)s.write_ledger(false);  // the read mark only feeds RecoveryReport::redelivered
   if (!io.is_ok() && out.empty()) return io;
   return Status::ok();

@@ -149,9 +149,9 @@ class Spool {
   // last whole record. Under kBatch the records are durable when this returns ok.
   Result<std::uint64_t> append(const std::vector<std::string_view>& payloads);
 
-  // Clears `out`, then reads from the read cursor up to max_records records and max_bytes
-  // payload bytes (at least one record when any is unread, however big) and advances the
-  // read cursor. Ok with empty `out` when nothing is unread. A record found corrupt here
+  // Replaces the contents of `out` (reusing the capacity of its payload strings) with up to
+  // max_records records and max_bytes payload bytes from the read cursor (at least one
+  // record when any is unread, however big) and advances the read cursor. Ok with empty `out` when nothing is unread. A record found corrupt here
   // is skipped and counted (corrupt_skipped()). UNAVAILABLE on I/O errors.
   Status read(std::size_t max_records, std::size_t max_bytes, std::vector<SpoolRecord>& out);
 

@@ -92,6 +92,35 @@ TEST(Spool, ReadHonoursLimitsButReturnsOneBigRecord) {
   EXPECT_TRUE(out.empty());
 }
 
+TEST(Spool, ReadReplacesTheCallersRecordsWhateverTheyHeld) {
+  // read() reuses the strings of `out`: nothing of an earlier, longer or more numerous
+  // read may show through.
+  TempDir d;
+  auto s = must_open(opts(d.path()));
+  ASSERT_TRUE(s->append({"first-long-payload", "second-long-payload", "third"}).is_ok());
+  ASSERT_TRUE(s->append({"x", ""}).is_ok());
+  ASSERT_TRUE(s->append({"y", "zz", "www", "vvvv"}).is_ok());
+  std::vector<SpoolRecord> out(5, SpoolRecord{99, std::string(50, '#')});
+  ASSERT_TRUE(s->read(3, 1 << 20, out).is_ok());
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].payload, "first-long-payload");
+  EXPECT_EQ(out[2].payload, "third");
+  EXPECT_EQ(out[2].seq, 3u);
+  ASSERT_TRUE(s->read(2, 1 << 20, out).is_ok());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].payload, "x");
+  EXPECT_EQ(out[1].payload, "");
+  EXPECT_EQ(out[1].seq, 5u);
+  ASSERT_TRUE(s->read(10, 1 << 20, out).is_ok());
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[0].payload, "y");
+  EXPECT_EQ(out[1].payload, "zz");
+  EXPECT_EQ(out[3].payload, "vvvv");
+  EXPECT_EQ(out[3].seq, 9u);
+  ASSERT_TRUE(s->read(10, 1 << 20, out).is_ok());
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(Spool, SegmentsRollAndAreDeletedWhenAcked) {
   TempDir d;
   auto s = must_open(opts(d.path()));

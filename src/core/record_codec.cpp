@@ -1,5 +1,6 @@
 #include "core/record_codec.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -81,20 +82,27 @@ void put_map_entry(std::string& out, int field, std::string_view k, std::string_
 
 }  // namespace
 
+namespace {
+
+// Bytes copied as they are into a JSON string: printable ASCII except '"' and '\\'.
+constexpr std::array<bool, 256> kJsonPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+    if (kJsonPlain[c]) {
       // Copy the run of plain ASCII in one go.
       std::size_t j = i + 1;
-      while (j < s.size()) {
-        auto d = static_cast<unsigned char>(s[j]);
-        if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
-        ++j;
-      }
+      while (j < s.size() && kJsonPlain[static_cast<unsigned char>(s[j])]) ++j;
       out.append(s.data() + i, j - i);
       i = j;
       continue;
@@ -309,8 +317,18 @@ Status corrupt(const char* what) { return {StatusCode::kDataLoss, std::string("m
 }  // namespace
 
 Status RecordDecoder::decode(std::string_view wire, Record& out) {
+  // Every field is reset, but the buffers of value_str and of the metadata strings are
+  // kept: a caller that decodes into recycled records allocates nothing for them.
+  std::string value_str = std::move(out.value_str);
+  KeyValues metadata = std::move(out.metadata);
   out = Record{};
-  TagInfo tag;
+  out.value_str = std::move(value_str);
+  out.value_str.clear();
+  out.metadata = std::move(metadata);
+  // The tag strings stay views into `wire` until the interned TagInfo is known: most
+  // records belong to a tag seen before, and then no tag string is copied.
+  std::string_view tag[kTagFields];
+  entries_.clear();
   WireReader r(wire);
   while (!r.done()) {
     std::uint64_t key = 0;
@@ -322,10 +340,7 @@ Status RecordDecoder::decode(std::string_view wire, Record& out) {
     auto want = [&](int type) { return wire_type == type; };
     if (field >= 3 && field <= 14 && field != 14 && want(2)) {
       if (!r.bytes(&s)) return corrupt("truncated string");
-      std::string* dst[] = {&tag.source_name, &tag.protocol, &tag.endpoint, &tag.tag_path, &tag.tag_name,
-                            &tag.address,     &tag.site,     &tag.area,     &tag.line,     &tag.equipment,
-                            &tag.signal_type};
-      dst[field - 3]->assign(s);
+      tag[field - 3] = s;
       continue;
     }
     switch (field) {
@@ -361,7 +376,7 @@ Status RecordDecoder::decode(std::string_view wire, Record& out) {
         break;
       case 20:
         if (!want(2) || !r.bytes(&s)) return corrupt("bad unit");
-        tag.unit.assign(s);
+        tag[kTagFields - 1] = s;
         break;
       case 21: {
         if (!want(2) || !r.bytes(&s)) return corrupt("bad metadata entry");
@@ -378,25 +393,34 @@ Status RecordDecoder::decode(std::string_view wire, Record& out) {
             return corrupt("bad metadata entry");
           }
         }
-        out.metadata.emplace_back(std::string(k), std::string(val));
+        entries_.emplace_back(k, val);
         break;
       }
       default:
         if (field == 0 || !r.skip(wire_type)) return corrupt("bad field");
     }
   }
-  // Intern the tag part: one TagInfo per distinct set of tag strings.
-  std::string id;
-  for (const std::string* f : {&tag.source_name, &tag.protocol, &tag.endpoint, &tag.tag_path, &tag.tag_name,
-                               &tag.address, &tag.site, &tag.area, &tag.line, &tag.equipment, &tag.signal_type,
-                               &tag.unit}) {
-    id += *f;
-    id += '\0';
+  out.metadata.resize(entries_.size());
+  for (std::size_t i = 0; i < entries_.size(); ++i) {
+    out.metadata[i].first.assign(entries_[i].first);
+    out.metadata[i].second.assign(entries_[i].second);
   }
-  auto it = tags_.find(id);
+  // Intern the tag part: one TagInfo per distinct set of tag strings. The key is built
+  // in a reused buffer, so a known tag costs no allocation.
+  id_.clear();
+  for (std::string_view f : tag) {
+    id_ += f;
+    id_ += '\0';
+  }
+  auto it = tags_.find(id_);
   if (it == tags_.end()) {
     if (tags_.size() >= max_cached_) tags_.clear();
-    it = tags_.emplace(std::move(id), std::make_shared<const TagInfo>(std::move(tag))).first;
+    auto info = std::make_shared<TagInfo>();
+    std::string* dst[kTagFields] = {&info->source_name, &info->protocol,  &info->endpoint, &info->tag_path,
+                                    &info->tag_name,    &info->address,   &info->site,     &info->area,
+                                    &info->line,        &info->equipment, &info->signal_type, &info->unit};
+    for (std::size_t i = 0; i < kTagFields; ++i) dst[i]->assign(tag[i]);
+    it = tags_.emplace(id_, std::move(info)).first;
   }
   out.tag = it->second;
   return Status::ok();

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/record.h"
@@ -29,14 +30,20 @@ void encode_proto_payloads(const std::vector<Record>& records, std::string& buff
 // valid encoding of the message) back into a Record. Untrusted input: every length is
 // checked, unknown fields are skipped, groups and truncation are errors. Records of
 // one tag share one interned TagInfo; all metadata entries land in Record::metadata.
+// decode() replaces every field of `out` but reuses its string buffers, so decoding into
+// recycled records (as the spool's delivery loop does) allocates only for new tags.
 class RecordDecoder {
  public:
   explicit RecordDecoder(std::size_t max_cached_tags = 100'000) : max_cached_(max_cached_tags) {}
   Status decode(std::string_view wire, Record& out);
 
  private:
+  // The 11 tag strings of fields 3..13 in field order, then unit (field 20).
+  static constexpr std::size_t kTagFields = 12;
   std::size_t max_cached_;
   std::unordered_map<std::string, std::shared_ptr<const TagInfo>> tags_;
+  std::string id_;                                                      // reused key buffer
+  std::vector<std::pair<std::string_view, std::string_view>> entries_;  // reused: metadata views
 };
 
 // Appends a JSON string literal (quotes included) with escaping and UTF-8 repair.

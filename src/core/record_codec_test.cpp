@@ -156,6 +156,67 @@ TEST(RecordDecoder, RoundTripsEveryField) {
   EXPECT_EQ(back.tag.get(), back2.tag.get());
 }
 
+TEST(RecordDecoder, InternsPerDistinctTagAndOwnsItsStrings) {
+  // The decoder keeps views into the wire while decoding: what it returns must not.
+  RecordDecoder dec;
+  Record a, b, c;
+  {
+    Record r = sample_record();
+    std::string wire;
+    append_record_proto(wire, r);
+    ASSERT_TRUE(dec.decode(wire, a).is_ok());
+    auto other_unit = std::make_shared<TagInfo>(*r.tag);
+    other_unit->unit = "mm";  // the only difference: the last key field
+    r.tag = other_unit;
+    wire.clear();
+    append_record_proto(wire, r);
+    ASSERT_TRUE(dec.decode(wire, b).is_ok());
+    auto shifted = std::make_shared<TagInfo>(*sample_record().tag);
+    shifted->area = "productionline1";  // "production" + "line1" moved between fields
+    shifted->line = "";
+    r.tag = shifted;
+    wire.assign(wire.size(), 'x');  // the old bytes are gone
+    wire.clear();
+    append_record_proto(wire, r);
+    ASSERT_TRUE(dec.decode(wire, c).is_ok());
+    wire.assign(400, 'x');
+  }
+  EXPECT_NE(a.tag.get(), b.tag.get());
+  EXPECT_NE(a.tag.get(), c.tag.get());
+  EXPECT_EQ(a.tag->unit, "m");
+  EXPECT_EQ(b.tag->unit, "mm");
+  EXPECT_EQ(a.tag->tag_path, "plant1/production/line1/tank/level/tank_level");
+  EXPECT_EQ(c.tag->area, "productionline1");
+  EXPECT_EQ(c.tag->line, "");
+  // Tag metadata then record metadata, in order, all owned by the record.
+  ASSERT_EQ(a.metadata.size(), 2u);
+  EXPECT_EQ(a.metadata[0], (std::pair<std::string, std::string>{"connector", "edge1"}));
+  EXPECT_EQ(a.metadata[1], (std::pair<std::string, std::string>{"seq", "17"}));
+  // A decode into a record that held another one leaves nothing of the old.
+  std::string wire;
+  Record plain;
+  plain.value_str = "x";
+  append_record_proto(wire, plain);
+  ASSERT_TRUE(dec.decode(wire, a).is_ok());
+  EXPECT_TRUE(a.metadata.empty());
+  EXPECT_EQ(a.tag->tag_path, "");
+  EXPECT_EQ(a.value_str, "x");
+  EXPECT_FALSE(a.value_num.has_value());
+  EXPECT_EQ(a.quality, Quality::kGood);
+  EXPECT_EQ(a.status_code, 0);
+  EXPECT_EQ(a.event_time, 0);
+  // And back: a recycled record decodes to exactly what a fresh one does.
+  Record fresh;
+  std::string full;
+  append_record_proto(full, sample_record());
+  ASSERT_TRUE(dec.decode(full, a).is_ok());
+  ASSERT_TRUE(RecordDecoder().decode(full, fresh).is_ok());
+  std::string ja, jf;
+  append_record_json(ja, a);
+  append_record_json(jf, fresh);
+  EXPECT_EQ(ja, jf);
+}
+
 TEST(RecordDecoder, AcceptsWhatProtobufWrites) {
   unified_connector::v1::OtRecord m;
   m.set_tag_path("a/b");

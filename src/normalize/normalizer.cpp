@@ -114,6 +114,21 @@ std::string Collision::to_string() const {
          " both map to \"" + wanted_path + "\"; " + source + " " + address + " gets \"" + assigned_path + "\"";
 }
 
+std::string CollisionLog::add(const Collision& c) {
+  ++count_;
+  if (count_ == 1) first_ = c.to_string();
+  if (count_ > first_few_) return {};
+  summarized_ = count_;  // logged in full: nothing to summarize yet
+  return count_ == 1 ? first_ : c.to_string();
+}
+
+std::string CollisionLog::summary() {
+  if (count_ == summarized_) return {};
+  summarized_ = count_;
+  return std::to_string(count_) + (count_ == 1 ? " tag shares" : " tags share") +
+         " a tag path with another; first: " + first_;
+}
+
 Status validate_options(const Options& options) {
   for (std::size_t i = 0; i < options.rules.size(); ++i) {
     auto re = CompiledRegex::compile(options.rules[i].pattern);
@@ -318,6 +333,14 @@ const Normalizer::Entry& Normalizer::entry_for(const Sample& s) {
 const std::shared_ptr<const TagInfo>& Normalizer::tag_for(const Sample& sample) { return entry_for(sample).tag; }
 
 Record Normalizer::normalize(const Sample& s, TimestampUs ingest_time) {
+  return make_record(s, ingest_time, KeyValues(s.metadata));
+}
+
+Record Normalizer::normalize(Sample&& s, TimestampUs ingest_time) {
+  return make_record(s, ingest_time, std::move(s.metadata));
+}
+
+Record Normalizer::make_record(const Sample& s, TimestampUs ingest_time, KeyValues&& metadata) {
   const Entry& e = entry_for(s);
   Record r;
   r.event_time = s.source_time.value_or(s.receive_time);
@@ -339,7 +362,7 @@ Record Normalizer::normalize(const Sample& s, TimestampUs ingest_time) {
   }
   r.quality = q.quality;
   r.status_code = q.status_code;
-  r.metadata = s.metadata;
+  r.metadata = std::move(metadata);
   if (q.quality != Quality::kGood && !q.reason.empty()) r.metadata.emplace_back("quality_reason", std::move(q.reason));
   return r;
 }
@@ -347,6 +370,11 @@ Record Normalizer::normalize(const Sample& s, TimestampUs ingest_time) {
 void Normalizer::normalize_batch(const SampleBatch& in, TimestampUs ingest_time, std::vector<Record>& out) {
   out.reserve(out.size() + in.size());
   for (const Sample& s : in) out.push_back(normalize(s, ingest_time));
+}
+
+void Normalizer::normalize_batch(SampleBatch&& in, TimestampUs ingest_time, std::vector<Record>& out) {
+  out.reserve(out.size() + in.size());
+  for (Sample& s : in) out.push_back(normalize(std::move(s), ingest_time));
 }
 
 }  // namespace uc::normalize

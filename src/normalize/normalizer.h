@@ -105,6 +105,29 @@ struct Collision {
   std::string to_string() const;
 };
 
+// Decides which collision reports become log lines, so that a tree whose names repeat
+// (thousands of collisions at start-up) gives a few lines rather than one per tag: the
+// first `first_few` collisions are logged in full, the rest only counted, and summary()
+// gives one line with the total whenever collisions were counted silently since the
+// last summary (call it once per batch). Not thread-safe (one per normalizer).
+class CollisionLog {
+ public:
+  explicit CollisionLog(std::size_t first_few = 3) : first_few_(first_few) {}
+  // A new collision: the line to log now (Collision::to_string()), or empty when it is
+  // only counted.
+  std::string add(const Collision& c);
+  // "N tags share a tag path with another; first: <the first collision>" when some were
+  // counted without a line since the last call; else empty.
+  std::string summary();
+  std::uint64_t count() const { return count_; }
+
+ private:
+  std::size_t first_few_;
+  std::uint64_t count_ = 0;
+  std::uint64_t summarized_ = 0;  // count_ at the last summary
+  std::string first_;
+};
+
 // Who owns which tag path, shared by all sources' normalizers. Thread-safe.
 // The first (source, address) to claim a path keeps it; a later different pair gets
 // path + "_" + hash_suffix(source + '\0' + address) (8 hex digits of FNV-1a; should that be
@@ -156,8 +179,12 @@ class Normalizer {
                                                     std::shared_ptr<PathRegistry> registry);
 
   Record normalize(const Sample& sample, TimestampUs ingest_time);
+  // The same record; the sample's per-sample metadata is moved into it, not copied.
+  Record normalize(Sample&& sample, TimestampUs ingest_time);
   // Appends one record per sample to `out`.
   void normalize_batch(const SampleBatch& in, TimestampUs ingest_time, std::vector<Record>& out);
+  // The same records; the samples' per-sample metadata is moved (the batch is consumed).
+  void normalize_batch(SampleBatch&& in, TimestampUs ingest_time, std::vector<Record>& out);
 
   // The interned tag of a sample (resolving and caching it on first sight).
   const std::shared_ptr<const TagInfo>& tag_for(const Sample& sample);
@@ -186,6 +213,8 @@ class Normalizer {
   Normalizer() = default;
   const Entry& entry_for(const Sample& sample);
   Entry build_entry(const Sample& sample);
+  // The record of `s`, with `metadata` (the sample's own, copied or moved) as its metadata.
+  Record make_record(const Sample& s, TimestampUs ingest_time, KeyValues&& metadata);
 
   Options options_;
   SourceInfo source_;

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/record_codec.h"
 #include "normalize/sanitize.h"
 
 namespace uc::normalize {
@@ -444,6 +445,60 @@ TEST(Normalizer, CollisionsGetDistinctStableSuffixAndAreCounted) {
   EXPECT_NE(c.tag->tag_path, a.tag->tag_path);
   EXPECT_NE(c.tag->tag_path, b.tag->tag_path);
   EXPECT_EQ(n->collisions(), 2U);
+}
+
+TEST(CollisionLog, LogsTheFirstFewThenOneSummaryPerBatch) {
+  auto col = [](int i) {
+    Collision c;
+    c.wanted_path = "p/temperature";
+    c.assigned_path = "p/temperature_" + std::to_string(i);
+    c.source = "ua";
+    c.address = "a" + std::to_string(i);
+    c.owner_source = "ua";
+    c.owner_address = "a0";
+    return c;
+  };
+  CollisionLog log(2);
+  EXPECT_EQ(log.summary(), "");  // nothing yet
+  EXPECT_EQ(log.add(col(1)), col(1).to_string());
+  EXPECT_EQ(log.add(col(2)), col(2).to_string());
+  EXPECT_EQ(log.summary(), "");  // all logged in full
+  // A batch that finds 1000 more gives no line per tag, one summary line at its end.
+  for (int i = 3; i <= 1002; ++i) EXPECT_EQ(log.add(col(i)), "");
+  EXPECT_EQ(log.count(), 1002u);
+  EXPECT_EQ(log.summary(), "1002 tags share a tag path with another; first: " + col(1).to_string());
+  EXPECT_EQ(log.summary(), "");  // nothing new
+  EXPECT_EQ(log.add(col(1003)), "");
+  EXPECT_EQ(log.summary(), "1003 tags share a tag path with another; first: " + col(1).to_string());
+  CollisionLog one(0);
+  EXPECT_EQ(one.add(col(1)), "");
+  EXPECT_EQ(one.summary(), "1 tag shares a tag path with another; first: " + col(1).to_string());
+}
+
+TEST(Normalizer, MovingSamplesGivesTheSameRecordsAsCopying) {
+  Options o;
+  o.defaults = {"p", "a", "l", "e"};
+  auto n = make(o, mqtt_source(), nullptr);
+  SampleBatch batch;
+  for (int i = 0; i < 3; ++i) {
+    Sample s = sample("x/t" + std::to_string(i), 1.5 * i);
+    s.metadata = {{"opcua_server_time_us", "1700000000000000"}, {"k", std::to_string(i)}};
+    s.status = {ProtocolStatus::Kind::kOpcUa, i == 2 ? 0x80000000u : 0u, ""};
+    batch.push_back(std::move(s));
+  }
+  std::vector<Record> copied, moved;
+  n->normalize_batch(batch, 7, copied);
+  n->normalize_batch(std::move(batch), 7, moved);
+  ASSERT_EQ(copied.size(), 3u);
+  ASSERT_EQ(moved.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    std::string a, b;
+    append_record_json(a, copied[i]);
+    append_record_json(b, moved[i]);
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(moved[i].metadata[1].second, std::to_string(i));
+  }
+  EXPECT_EQ(moved[2].quality, Quality::kBad);
 }
 
 TEST(Normalizer, CollisionsAcrossSourcesShareTheRegistry) {

@@ -334,13 +334,13 @@ void Lane::run_spool_delivery() {
   RecordDecoder decoder;
   std::vector<buffer::SpoolRecord> raw;
   std::vector<Record> pending;
+  std::vector<Record> spare;  // delivered records, decoded into again (at most one batch)
   std::uint64_t last_seq = 0;
   std::uint64_t acked = spool_->acked_seq();
   std::chrono::steady_clock::time_point first_at{};
   const std::size_t max_records = std::max<std::size_t>(options_.batch.max_records, 1);
   for (;;) {
     if (pending.size() < max_records) {
-      raw.clear();
       Status s = spool_->read(max_records - pending.size(), options_.batch.max_bytes, raw);
       if (!s.is_ok()) {
         set_error("disk spool: " + s.to_string());
@@ -351,10 +351,15 @@ void Lane::run_spool_delivery() {
       }
       for (auto& r : raw) {
         Record rec;
+        if (!spare.empty()) {
+          rec = std::move(spare.back());
+          spare.pop_back();
+        }
         if (decoder.decode(r.payload, rec).is_ok()) {
           if (pending.empty()) first_at = std::chrono::steady_clock::now();
           pending.push_back(std::move(rec));
         } else {
+          spare.push_back(std::move(rec));
           counters_.corrupt++;
           log_limit_.log(*spdlog::default_logger(), spdlog::level::err, "corrupt",
                          "target={} spool record {} cannot be decoded; counted as dropped (reason corrupt)",
@@ -399,6 +404,8 @@ void Lane::run_spool_delivery() {
       spdlog::error("target={} spool ack: {} (records may be delivered again after a restart)", options_.target,
                     a.to_string());
     }
+    // Delivered records are recycled: the next decode reuses their string buffers.
+    for (Record& r : pending) spare.push_back(std::move(r));
     pending.clear();
     spool_->sync_if_due();
   }

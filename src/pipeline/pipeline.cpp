@@ -28,7 +28,14 @@ class SourceRunner final : public Emitter {
         normalizer_(std::move(normalizer)),
         lanes_(std::move(lanes)),
         protocol_(std::move(protocol)),
-        clock_(clock) {}
+        clock_(clock) {
+    // Collisions are logged a few in full, then as one summary line per batch that found
+    // more (a tree whose names repeat per line collides once per tag).
+    normalizer_->set_collision_handler([this](const normalize::Collision& c) {
+      std::string line = collision_log_.add(c);
+      if (!line.empty()) spdlog::warn("source={} {}", source_->name(), line);
+    });
+  }
 
   Status publish(SampleBatch&& batch, AckCallback on_durable) override {
     if (batch.empty()) return Status::ok();
@@ -36,8 +43,13 @@ class SourceRunner final : public Emitter {
     counters_.batches++;
     std::vector<Record> records;
     records.reserve(batch.size());
-    normalizer_->normalize_batch(batch, clock_.now_us(), records);
+    normalizer_->normalize_batch(std::move(batch), clock_.now_us(), records);
     counters_.normalized += records.size();
+    if (collision_log_.count() != counters_.path_collisions.load(std::memory_order_relaxed)) {
+      counters_.path_collisions.store(collision_log_.count(), std::memory_order_relaxed);
+      std::string summary = collision_log_.summary();
+      if (!summary.empty()) spdlog::warn("source={} {}", source_->name(), summary);
+    }
     const std::size_t n = records.size();
     auto ack = std::make_shared<AckState>(n * lanes_.size(), std::move(on_durable));
     std::size_t refused = 0;
@@ -94,6 +106,7 @@ class SourceRunner final : public Emitter {
   std::string protocol_;
   const Clock& clock_;
   SourceCounters counters_;
+  normalize::CollisionLog collision_log_;  // the source thread's only
   mutable std::mutex mu_;
   ComponentState state_ = ComponentState::kStopped;
   std::string last_error_;
@@ -234,7 +247,7 @@ nlohmann::json Pipeline::status() const {
                             {"batches", c.batches.load()},
                             {"reconnections", c.reconnections.load()},
                             {"errors", c.errors.load()},
-                            {"path_collisions", r->normalizer().collisions()}});
+                            {"path_collisions", c.path_collisions.load()}});
   }
   j["targets"] = nlohmann::json::array();
   for (const auto& l : lanes_) {

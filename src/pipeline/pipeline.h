@@ -30,6 +30,7 @@ struct SourceCounters {
   std::atomic<std::uint64_t> reconnections{0};
   std::atomic<std::uint64_t> errors{0};
   std::atomic<std::uint64_t> batches{0};
+  std::atomic<std::uint64_t> path_collisions{0};  // tags given another path than their own (normalizer)
 };
 
 class SourceRunner;
