@@ -15,7 +15,7 @@ of --runs rounds:
 Medians over the runs. The server's own CPU is printed as context.
 
 usage: /usr/bin/python3 bench/opcua_load.py BINARY [--server simulator|node] [--items 10000] [--seconds 20]
-       [--runs 3]
+       [--runs 3] [--publish-requests 3]
 """
 import argparse
 import json
@@ -57,6 +57,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--server", choices=["simulator", "node"], default="simulator")
+    ap.add_argument("--publish-requests", type=int, default=3, help="the source's publish_requests")
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="uc-opcua-load-")
     procs = []
@@ -100,6 +101,7 @@ def main():
                         "sources:\n"
                         f'  - {{name: ua, protocol: opcua, endpoint: "{url}", mode: subscription,\n'
                         "     publishing_interval_ms: 1000, sampling_interval_ms: 1000,\n"
+                        f"     publish_requests: {a.publish_requests},\n"
                         f"     browse: [{browse}]}}\n")
             conn = subprocess.Popen([a.binary, "run", "--config", cfg], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL)
