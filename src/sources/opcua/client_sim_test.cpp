@@ -3,7 +3,9 @@
 // with a plain password (the simulator's token policy has security None).
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "protocols/opcua/generated/node_ids.h"
 #include "protocols/opcua/generated/status_codes.h"
@@ -201,6 +203,61 @@ TEST_F(SimulatorClient, UserNameLoginWithAPlainPassword) {
   s = bad.open_session();
   ASSERT_FALSE(s.is_ok());
   EXPECT_EQ(s.message(), "ActivateSession (user op): service fault: BadUserAccessDenied (0x801F0000)");
+}
+
+// Several Publish requests outstanding: answers that arrive while another call (a Read)
+// waits for its own are kept and handed out afterwards, oldest first; DeleteSubscriptions
+// and CloseSession leave nothing behind in the server.
+TEST_F(SimulatorClient, PublishAnswersArrivingDuringAnotherCallAreKeptThenTheSubscriptionIsDeleted) {
+  start(1000);
+  Client c(options());
+  ASSERT_TRUE(c.connect().is_ok());
+  ASSERT_TRUE(c.open_session().is_ok());
+  auto sub = c.create_subscription(100, 30, 10);
+  ASSERT_TRUE(sub) << sub.status().message();
+  std::vector<ua::MonitoredItemCreateRequest> items;
+  for (const char* n : {"Demo.Dynamic.Counter", "Demo.Dynamic.Sine", "Demo.Static.Double"}) {
+    ua::MonitoredItemCreateRequest m;
+    m.item_to_monitor.node_id = ua::NodeId(1, std::string(n));
+    m.item_to_monitor.attribute_id = 13;
+    m.monitoring_mode = ua::MonitoringMode::kReporting;
+    m.requested_parameters.client_handle = static_cast<std::uint32_t>(items.size());
+    m.requested_parameters.sampling_interval = 100;
+    m.requested_parameters.queue_size = 1;
+    items.push_back(m);
+  }
+  auto created = c.create_monitored_items(sub->subscription_id, items);
+  ASSERT_TRUE(created) << created.status().message();
+  EXPECT_EQ(server_->stats().monitored_items, 3u);
+
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(c.send_publish({}, 10000).is_ok());
+  EXPECT_EQ(c.outstanding_publishes(), 3u);
+  // Let the server answer them (the first carries the initial values, the others arrive
+  // as values change or keep-alives fall due), then make a blocking call in between.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::vector<ua::ReadValueId> nodes{ua::ReadValueId{ua::NodeId(1, std::string("Demo.Static.Double")), 13,
+                                                     std::nullopt, ua::QualifiedName{}}};
+  auto read = c.read(nodes);
+  ASSERT_TRUE(read) << read.status().message();
+  std::vector<std::uint32_t> seqs;
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.wait_publish(2000);
+    ASSERT_TRUE(r) << r.status().message();
+    EXPECT_EQ(r->subscription_id, sub->subscription_id);
+    seqs.push_back(r->notification_message.sequence_number);
+  }
+  EXPECT_EQ(c.outstanding_publishes(), 0u);
+  EXPECT_EQ(seqs[0], 1u);  // the initial values
+  EXPECT_LE(seqs[0], seqs[1]);
+  EXPECT_LE(seqs[1], seqs[2]);
+  EXPECT_FALSE(c.wait_publish(100)) << "nothing is outstanding any more";
+
+  ASSERT_TRUE(c.delete_subscriptions({sub->subscription_id}).is_ok());
+  EXPECT_EQ(server_->stats().monitored_items, 0u);
+  EXPECT_FALSE(c.delete_subscriptions({sub->subscription_id}).is_ok());  // BadSubscriptionIdInvalid
+  ASSERT_TRUE(c.close_session().is_ok());
+  EXPECT_FALSE(c.has_session());
+  EXPECT_EQ(server_->stats().sessions, 0u);
 }
 
 }  // namespace
