@@ -18,6 +18,9 @@ session timeout; the new session takes the old subscription over with TransferSu
 and the gap is recovered with Republish.
 
 Against our own simulator:
+- the connection breaks during discovery, and again between CreateSubscription and
+  CreateMonitoredItems: the re-activated session is not taken as ready; tags are resolved
+  and monitored items made again (before the fix the source went on without them);
 - the connection stays down longer than the session timeout (1 s) but shorter than the
   subscription's lifetime: re-activation fails, a new session takes the old subscription
   over with TransferSubscriptions (none re-created) and data resumes.
@@ -199,6 +202,55 @@ class NodeOpcuaUserTransfer(unittest.TestCase):
             proxy.close()
             server.stop()
         self.assertEqual(code, 0, c.text())
+
+
+class SimulatorHalfSetUp(unittest.TestCase):
+    """The connection breaks half way through setting up (during discovery, then between
+    CreateSubscription and CreateMonitoredItems): the re-activated session must not be
+    taken as ready. The source resolves its tags and makes its monitored items again."""
+
+    def run_cut_at(self, encoding_id, what):
+        work = harness.Workdir("uc-opcua-halfway-")
+        port = harness.free_port()
+        sim_cfg = work.write("sim.yaml", (
+            "connector: {name: sim, log_level: warn}\nsimulator:\n  enabled: true\n"
+            "  modbus: {enabled: false}\n  mqtt: {enabled: false}\n"
+            f"  opcua: {{enabled: true, port: {port}, variables: 10}}\n"))
+        sim = harness.start(BINARY, "simulate", "--config", sim_cfg)
+
+        def up():
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        harness.wait_for(up, 30, "the OPC UA simulator")
+        proxy = uaproxy.UaProxy(port)
+        proxy.cut_at_request(encoding_id)
+        c = Connector(work, proxy.url(), [("nsu=urn:unified-connector:simulator;s=Demo.Dynamic.Counter", "counter")],
+                      extra='    browse:\n      - {root: "Objects/1:Plant", pattern: "**", max_nodes: 10}\n')
+        try:
+            harness.wait_for(lambda: proxy.cut_requests, 30, what)
+            d = os.path.join(c.records, "default")
+
+            def discovered_good():
+                if not os.path.isdir(d):
+                    return set()
+                return {r["address"] for r in harness.read_jsonl_dir(d)
+                        if r["quality"] == "good" and "Demo" not in r["address"]}
+            # All ten discovered variables and the configured one deliver good values.
+            harness.wait_for(lambda: len(discovered_good()) == 10, 30, "the discovered variables")
+            harness.wait_for(lambda: c.good_after("counter", 0), 30, "the configured variable")
+            self.assertIn("session re-activated", c.text())
+        finally:
+            code = c.stop()
+            proxy.close()
+            sim.send_signal(signal.SIGTERM)
+            sim.communicate(timeout=30)
+        self.assertEqual(code, 0, c.text())
+
+    def test_a_break_during_discovery(self):
+        self.run_cut_at(527, "a cut at the first Browse")  # BrowseRequest
+
+    def test_a_break_before_the_monitored_items_exist(self):
+        self.run_cut_at(751, "a cut at CreateMonitoredItems")  # CreateMonitoredItemsRequest
 
 
 class SimulatorTransfer(unittest.TestCase):

@@ -4,6 +4,9 @@
 - refuse(True/False): while refusing, new connections are accepted and closed at once.
 - freeze(True/False): while frozen, nothing from the server reaches the client and the
   connection stays open (a half-open link: only the client's watchdog can notice).
+- cut_at_request(encoding_id): the next request of that service from the client (e.g. 751,
+  CreateMonitoredItems; 527, Browse) is not forwarded and the connection is closed, so the
+  client loses it half way through setting up.
 - drop_next_data_publish(): the next PublishResponse carrying notifications (from the
   server) is not forwarded and the connection is closed right after, so the client
   misses exactly that NotificationMessage. Its sequence number lands in `dropped`.
@@ -28,6 +31,13 @@ def _read_node_id(b, o):
     if kind == 2:
         return o + 7
     raise ValueError("unexpected NodeId encoding %d" % kind)
+
+
+def request_type(frame):
+    """The service encoding id of a single-chunk MSG request (four-byte NodeId form), else None."""
+    if frame[:4] != b"MSGF" or len(frame) < 28 or frame[24] != 1 or frame[25] != 0:
+        return None
+    return struct.unpack_from("<H", frame, 26)[0]
 
 
 def publish_sequence(frame):
@@ -73,6 +83,8 @@ class UaProxy:
         self.refusing = False
         self.drop_armed = False
         self.frozen = False
+        self.cut_request = None
+        self.cut_requests = []
         self.dropped = []
         self.connections = 0
         self.closed = False
@@ -121,15 +133,20 @@ class UaProxy:
                 data = src.recv(65536)
                 if not data:
                     break
-                if not from_server:
-                    dst.sendall(data)
-                    continue
                 buf += data
                 while len(buf) >= 8:
                     (size,) = struct.unpack_from("<I", buf, 4)
                     if size < 8 or len(buf) < size:
                         break
                     frame, buf = buf[:size], buf[size:]
+                    if not from_server:
+                        if self.cut_request is not None and request_type(frame) == self.cut_request:
+                            with self.lock:
+                                self.cut_requests.append(self.cut_request)
+                                self.cut_request = None
+                            raise ConnectionAbortedError("cut at a request on purpose")
+                        dst.sendall(frame)
+                        continue
                     if self.frozen:
                         continue
                     if self.drop_armed:
@@ -155,6 +172,9 @@ class UaProxy:
 
     def freeze(self, on):
         self.frozen = on
+
+    def cut_at_request(self, encoding_id):
+        self.cut_request = encoding_id
 
     def drop_next_data_publish(self):
         self.drop_armed = True

@@ -514,6 +514,8 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
   std::vector<ua::SubscriptionAcknowledgement> acks;
   std::uint32_t status_change = 0;  // set by on_notification from a StatusChangeNotification
   bool just_transferred = false;    // the next GoodSubscriptionTransferred is about our own transfer
+  bool tags_ready = false;          // tags resolved on the current session
+  bool subscription_ready = false;  // subscription_id has all its monitored items
   bool connected = false;
   bool had_connection = false;
   int failures = 0;
@@ -606,6 +608,7 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     auto sub = client.create_subscription(options_.publishing_interval_ms, keep_alive * 3, keep_alive);
     if (!sub) return sub.status();
     subscription_id = sub->subscription_id;
+    subscription_ready = false;
     just_transferred = false;
     ++counters.subscriptions_created;
     last_sequence = 0;
@@ -629,6 +632,7 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     }
     auto results = client.create_monitored_items(subscription_id, items);
     if (!results) return results.status();
+    subscription_ready = true;
     subscribed_mark = client.request_id_mark();
     SampleBatch rejected;
     for (std::size_t k = 0; k < results->size(); ++k) {
@@ -726,12 +730,16 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
           st = again;
         }
       }
-      if (st.is_ok() && !resumed) st = client.open_session();
-      bool same_tags = false;
       if (st.is_ok() && !resumed) {
+        st = client.open_session();
+        tags_ready = false;
+      }
+      bool same_tags = false;
+      if (st.is_ok() && !tags_ready) {  // a new session, or one that failed before its tags were resolved
         std::vector<Tag> fresh;
         st = resolve_tags(&client, fresh);
         if (st.is_ok()) {
+          tags_ready = true;
           same_tags = fresh.size() == tags.size() &&
                       std::equal(fresh.begin(), fresh.end(), tags.begin(), [](const Tag& a, const Tag& b) {
                         return a.resolved == b.resolved && a.node == b.node;
@@ -740,9 +748,11 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
         }
       }
       if (st.is_ok() && subscribe) {
-        if (resumed && subscription_id != 0) {
+        if (resumed && subscription_id != 0 && subscription_ready) {
           subscribed_mark = client.request_id_mark();  // the subscription lives on with the session
-        } else if (!(subscription_id != 0 && same_tags && transfer())) {
+        } else if (!(subscription_id != 0 && subscription_ready && same_tags && transfer())) {
+          // A subscription left half made (monitored items not created) is dropped first.
+          if (resumed && subscription_id != 0) (void)client.delete_subscriptions({subscription_id});
           st = subscribe_all();
         }
       }
@@ -769,7 +779,8 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
         spdlog::info("source={} reconnected to {} after {} ms ({})", name_, options_.endpoint, gap_ms,
                      resumed ? "session re-activated" : "new session");
       } else {
-        spdlog::info("source={} connected to {}: {} tags", name_, options_.endpoint, tags.size());
+        spdlog::info("source={} connected to {}: {} tags{}", name_, options_.endpoint, tags.size(),
+                     resumed ? " (session re-activated)" : "");
       }
       connected = true;
       had_connection = true;
