@@ -98,6 +98,22 @@ def now_us():
     return int(time.time() * 1_000_000)
 
 
+def start_simulator(work):
+    """Our OPC UA simulator (10 plant variables) and a proxy in front of it."""
+    port = harness.free_port()
+    cfg = work.write("sim.yaml", (
+        "connector: {name: sim, log_level: warn}\nsimulator:\n  enabled: true\n"
+        "  modbus: {enabled: false}\n  mqtt: {enabled: false}\n"
+        f"  opcua: {{enabled: true, port: {port}, variables: 10}}\n"))
+    sim = harness.start(BINARY, "simulate", "--config", cfg)
+
+    def up():
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    harness.wait_for(up, 30, "the OPC UA simulator")
+    return sim, uaproxy.UaProxy(port)
+
+
 class NodeOpcuaRecovery(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -211,18 +227,7 @@ class SimulatorHalfSetUp(unittest.TestCase):
 
     def run_cut_at(self, encoding_id, what):
         work = harness.Workdir("uc-opcua-halfway-")
-        port = harness.free_port()
-        sim_cfg = work.write("sim.yaml", (
-            "connector: {name: sim, log_level: warn}\nsimulator:\n  enabled: true\n"
-            "  modbus: {enabled: false}\n  mqtt: {enabled: false}\n"
-            f"  opcua: {{enabled: true, port: {port}, variables: 10}}\n"))
-        sim = harness.start(BINARY, "simulate", "--config", sim_cfg)
-
-        def up():
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return True
-        harness.wait_for(up, 30, "the OPC UA simulator")
-        proxy = uaproxy.UaProxy(port)
+        sim, proxy = start_simulator(work)
         proxy.cut_at_request(encoding_id)
         c = Connector(work, proxy.url(), [("nsu=urn:unified-connector:simulator;s=Demo.Dynamic.Counter", "counter")],
                       extra='    browse:\n      - {root: "Objects/1:Plant", pattern: "**", max_nodes: 10}\n')
@@ -256,18 +261,7 @@ class SimulatorHalfSetUp(unittest.TestCase):
 class SimulatorTransfer(unittest.TestCase):
     def test_a_new_session_takes_the_subscription_over_after_the_session_timed_out(self):
         work = harness.Workdir("uc-opcua-transfer-")
-        port = harness.free_port()
-        sim_cfg = work.write("sim.yaml", (
-            "connector: {name: sim, log_level: warn}\nsimulator:\n  enabled: true\n"
-            "  modbus: {enabled: false}\n  mqtt: {enabled: false}\n"
-            f"  opcua: {{enabled: true, port: {port}, variables: 10}}\n"))
-        sim = harness.start(BINARY, "simulate", "--config", sim_cfg)
-
-        def up():
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return True
-        harness.wait_for(up, 30, "the OPC UA simulator")
-        proxy = uaproxy.UaProxy(port)
+        sim, proxy = start_simulator(work)
         ns = "urn:unified-connector:simulator"
         # Session timeout 1 s; subscription lifetime 3 × 20 × 200 ms = 12 s.
         c = Connector(work, proxy.url(), [(f"nsu={ns};s=Demo.Dynamic.Counter", "counter")],
