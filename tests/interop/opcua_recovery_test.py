@@ -114,6 +114,15 @@ def start_simulator(work):
     return sim, uaproxy.UaProxy(port)
 
 
+def stop_all(connector, proxy, sim):
+    """Stops the connector (its exit code is returned), the proxy and the simulator."""
+    code = connector.stop()
+    proxy.close()
+    sim.send_signal(signal.SIGTERM)
+    sim.communicate(timeout=30)
+    return code
+
+
 class NodeOpcuaRecovery(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -245,10 +254,7 @@ class SimulatorHalfSetUp(unittest.TestCase):
             harness.wait_for(lambda: c.good_after("counter", 0), 30, "the configured variable")
             self.assertIn("session re-activated", c.text())
         finally:
-            code = c.stop()
-            proxy.close()
-            sim.send_signal(signal.SIGTERM)
-            sim.communicate(timeout=30)
+            code = stop_all(c, proxy, sim)
         self.assertEqual(code, 0, c.text())
 
     def test_a_break_during_discovery(self):
@@ -279,10 +285,7 @@ class SimulatorTransfer(unittest.TestCase):
             self.assertEqual(c.metric("opcua_session_reactivations_total"), 0)
             self.assertIn("session not re-activated", c.text())
         finally:
-            code = c.stop()
-            proxy.close()
-            sim.send_signal(signal.SIGTERM)
-            sim.communicate(timeout=30)
+            code = stop_all(c, proxy, sim)
         self.assertEqual(code, 0, c.text())
 
 

@@ -13,15 +13,10 @@ using ::testing::ElementsAre;
 constexpr const char* kHead = "connector: {name: t}\nsources:\n  - name: m\n    protocol: modbus\n"
                               "    endpoint: modbus://127.0.0.1:5020\n";
 
-std::vector<std::string> errors_of(const std::string& rest) {
-  return config::testing::messages(config::testing::make_loader().load_string(kHead + rest, "c.yaml"));
-}
+std::vector<std::string> errors_of(const std::string& rest) { return config::testing::errors_of(kHead + rest); }
 
 std::shared_ptr<const Options> options_of(const std::string& rest) {
-  const auto r = config::testing::make_loader().load_string(kHead + rest, "c.yaml");
-  EXPECT_TRUE(r.ok()) << ::testing::PrintToString(config::testing::messages(r));
-  if (!r.ok()) return nullptr;
-  return std::dynamic_pointer_cast<const Options>(r.config->sources.at(0).options);
+  return config::testing::first_source_options<Options>(kHead + rest);
 }
 
 TEST(ModbusOptions, DefaultsAndGroupIntervals) {
