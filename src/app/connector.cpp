@@ -238,8 +238,12 @@ Result<std::unique_ptr<Connector>> Connector::build(const config::Config& cfg, c
     }
   }
   for (auto& b : built) {
+    pipeline::SourceRuntimeOptions runtime;
+    runtime.endpoint = b.cfg->endpoint;
+    runtime.backoff_initial_ms = b.cfg->backoff_initial_ms;
+    runtime.backoff_max_ms = b.cfg->backoff_max_ms;
     Status s = c->pipeline_->add_source(std::move(b.source), std::move(b.normalizer),
-                                        {target_for_source(cfg, b.cfg->name)}, b.cfg->protocol);
+                                        {target_for_source(cfg, b.cfg->name)}, b.cfg->protocol, runtime);
     if (!s.is_ok()) return s;
   }
 

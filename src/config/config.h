@@ -123,6 +123,10 @@ struct SourceConfig {
   std::string site, area, line, equipment;
   std::string path_template;  // override, may be empty
   bool enabled = true;
+  // Reconnect back-off of every protocol: the first retry after a failure waits
+  // backoff_initial_ms, doubling per failure up to backoff_max_ms, ±20 % jitter.
+  int backoff_initial_ms = 500;
+  int backoff_max_ms = 30000;
   int line_no = 0;  // position of the source's map in the file (1-based)
   int column = 0;
   std::shared_ptr<const SourceOptions> options;  // from the protocol's parser; may be null

@@ -302,6 +302,7 @@ class DocumentParser {
         check_template(item, "path_template");
       }
       s.enabled = item.get_bool("enabled", true);
+      parse_backoff(item, s);
       if (auto protocol = item.require_string("protocol")) {
         s.protocol = *protocol;
         const auto it = protocols_.find(*protocol);
@@ -312,6 +313,16 @@ class DocumentParser {
         }
       }
       if (usable) c.sources.push_back(std::move(s));
+    }
+  }
+
+  static void parse_backoff(const Reader& item, SourceConfig& s) {
+    constexpr std::int64_t kHourMs = 3'600'000;
+    s.backoff_initial_ms = static_cast<int>(item.get_int_or("backoff_initial_ms", s.backoff_initial_ms, 1, kHourMs));
+    s.backoff_max_ms = static_cast<int>(item.get_int_or("backoff_max_ms", s.backoff_max_ms, 1, kHourMs));
+    if (s.backoff_max_ms < s.backoff_initial_ms) {
+      item.error_at("backoff_max_ms",
+                    "must not be less than backoff_initial_ms (" + std::to_string(s.backoff_initial_ms) + ")");
     }
   }
 
@@ -507,8 +518,9 @@ std::vector<YAML::Node> parse_yaml(std::string_view text, std::set<std::pair<int
 }  // namespace
 
 const std::vector<std::string>& common_source_keys() {
-  static const std::vector<std::string> kKeys = {"name", "protocol", "endpoint",      "site",   "area",
-                                                 "line", "equipment", "path_template", "enabled"};
+  static const std::vector<std::string> kKeys = {
+      "name", "protocol", "endpoint", "site", "area", "line", "equipment", "path_template", "enabled",
+      "backoff_initial_ms", "backoff_max_ms"};
   return kKeys;
 }
 

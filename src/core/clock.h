@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 
 namespace uc {
 
@@ -17,6 +19,12 @@ class Clock {
   virtual TimestampUs now_us() const = 0;
   // Monotonic time for intervals and timeouts.
   virtual std::int64_t steady_us() const = 0;
+  // Blocks on `cv` (its mutex held by `lock`) until notified or until steady_us() reaches
+  // deadline_us. It may return early, so callers wait in a loop that re-checks their
+  // condition and the time. This is how every loop, retry and watchdog waits: a test's
+  // ManualClock moves time and the waiter sees it without anyone sleeping for real.
+  virtual void wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                          std::int64_t deadline_us) const = 0;
 };
 
 class SystemClock final : public Clock {
@@ -31,18 +39,29 @@ class SystemClock final : public Clock {
                std::chrono::steady_clock::now().time_since_epoch())
         .count();
   }
+  void wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                  std::int64_t deadline_us) const override {
+    cv.wait_until(lock, std::chrono::steady_clock::time_point(std::chrono::microseconds(deadline_us)));
+  }
   static SystemClock& instance() {
     static SystemClock clock;
     return clock;
   }
 };
 
-// A clock that only moves when told to. Thread-safe.
+// A clock that only moves when told to. Thread-safe. A wait returns after at most
+// kPollMs of real time (or a notify), so a waiter notices time moved by advance_us()
+// promptly; nothing in a test sleeps until a deadline.
 class ManualClock final : public Clock {
  public:
+  static constexpr int kPollMs = 1;
   explicit ManualClock(TimestampUs start_us = 1'700'000'000'000'000) : now_(start_us) {}
   TimestampUs now_us() const override { return now_.load(); }
   std::int64_t steady_us() const override { return now_.load(); }
+  void wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                  std::int64_t deadline_us) const override {
+    if (now_.load() < deadline_us) cv.wait_for(lock, std::chrono::milliseconds(kPollMs));
+  }
   void advance_us(std::int64_t delta) { now_.fetch_add(delta); }
   void set_us(TimestampUs t) { now_.store(t); }
 

@@ -5,6 +5,8 @@
 #include <condition_variable>
 #include <thread>
 
+#include "pipeline/source_loop.h"
+
 namespace uc::pipeline {
 
 const char* component_state_name(ComponentState s) {
@@ -18,23 +20,42 @@ const char* component_state_name(ComponentState s) {
   return "failed";
 }
 
-// The Emitter a source talks to: normalizes on the source's thread and pushes the
-// records into every lane the source is routed to.
+// One configured source in the pipeline: the Emitter it talks to (normalizes on the
+// source's thread and pushes the records into every lane the source is routed to) and
+// the runtime loop that runs it. Its counters live as long as the pipeline, across
+// stops, restarts and replacements of the Source object.
 class SourceRunner final : public Emitter {
  public:
   SourceRunner(std::unique_ptr<Source> source, std::unique_ptr<normalize::Normalizer> normalizer,
-               std::vector<Lane*> lanes, std::string protocol, const Clock& clock)
+               std::vector<Lane*> lanes, std::string protocol, const Clock& clock, SourceRuntimeOptions runtime)
       : source_(std::move(source)),
-        normalizer_(std::move(normalizer)),
         lanes_(std::move(lanes)),
         protocol_(std::move(protocol)),
-        clock_(clock) {
-    // Collisions are logged a few in full, then as one summary line per batch that found
-    // more (a tree whose names repeat per line collides once per tag).
-    normalizer_->set_collision_handler([this](const normalize::Collision& c) {
-      std::string line = collision_log_.add(c);
-      if (!line.empty()) spdlog::warn("source={} {}", source_->name(), line);
-    });
+        clock_(clock),
+        loop_(*source_, *this, std::move(runtime)) {
+    set_normalizer(std::move(normalizer));
+  }
+  ~SourceRunner() override { loop_.stop(); }
+
+  Status start() {
+    report_state(ComponentState::kConnecting, "");
+    return loop_.start();
+  }
+  void request_stop() { loop_.request_stop(); }
+  void stop() {
+    loop_.stop();
+    report_state(ComponentState::kStopped, "");
+  }
+  bool running() const { return loop_.running(); }
+  // Only while stopped: the next start() runs `source`.
+  Status replace(std::unique_ptr<Source> source, std::unique_ptr<normalize::Normalizer> normalizer,
+                 SourceRuntimeOptions runtime) {
+    if (loop_.running()) return {StatusCode::kFailedPrecondition, "source " + source_->name() + " is running"};
+    Status s = loop_.set_source(*source, std::move(runtime));
+    if (!s.is_ok()) return s;
+    source_ = std::move(source);
+    set_normalizer(std::move(normalizer));
+    return Status::ok();
   }
 
   Status publish(SampleBatch&& batch, AckCallback on_durable) override {
@@ -100,11 +121,22 @@ class SourceRunner final : public Emitter {
   const std::vector<Lane*>& lanes() const { return lanes_; }
 
  private:
+  void set_normalizer(std::unique_ptr<normalize::Normalizer> normalizer) {
+    normalizer_ = std::move(normalizer);
+    // Collisions are logged a few in full, then as one summary line per batch that found
+    // more (a tree whose names repeat per line collides once per tag).
+    normalizer_->set_collision_handler([this](const normalize::Collision& c) {
+      std::string line = collision_log_.add(c);
+      if (!line.empty()) spdlog::warn("source={} {}", source_->name(), line);
+    });
+  }
+
   std::unique_ptr<Source> source_;
   std::unique_ptr<normalize::Normalizer> normalizer_;
   std::vector<Lane*> lanes_;
   std::string protocol_;
   const Clock& clock_;
+  SourceLoop loop_;
   SourceCounters counters_;
   normalize::CollisionLog collision_log_;  // the source thread's only
   mutable std::mutex mu_;
@@ -129,7 +161,8 @@ Status Pipeline::add_lane(LaneOptions options, std::unique_ptr<Sink> sink) {
 }
 
 Status Pipeline::add_source(std::unique_ptr<Source> source, std::unique_ptr<normalize::Normalizer> normalizer,
-                            const std::vector<std::string>& targets, std::string protocol) {
+                            const std::vector<std::string>& targets, std::string protocol,
+                            SourceRuntimeOptions runtime) {
   std::vector<Lane*> lanes;
   for (const auto& t : targets) {
     bool found = false;
@@ -142,8 +175,15 @@ Status Pipeline::add_source(std::unique_ptr<Source> source, std::unique_ptr<norm
     if (!found) return not_found("source " + source->name() + " routes to unknown target " + t);
   }
   if (lanes.empty()) return invalid_argument("source " + source->name() + " has no target");
-  sources_.push_back(std::make_unique<SourceRunner>(std::move(source), std::move(normalizer), std::move(lanes),
-                                                    std::move(protocol), clock_));
+  if (find(source->name()) != nullptr) return {StatusCode::kAlreadyExists, "source " + source->name() + " exists"};
+  auto runner = std::make_unique<SourceRunner>(std::move(source), std::move(normalizer), std::move(lanes),
+                                               std::move(protocol), clock_, std::move(runtime));
+  if (started_ && !stopped_) {
+    Status s = runner->start();
+    if (!s.is_ok()) return s;
+  }
+  std::lock_guard lock(sources_mu_);
+  sources_.push_back(std::move(runner));
   return Status::ok();
 }
 
@@ -154,13 +194,44 @@ Status Pipeline::start() {
   }
   started_ = true;
   for (auto& r : sources_) {
-    r->report_state(ComponentState::kConnecting, "");
-    Status s = r->source().start(*r);
-    if (!s.is_ok()) {
-      r->report_state(ComponentState::kFailed, s.to_string());
-    }
+    Status s = r->start();
+    if (!s.is_ok()) r->report_state(ComponentState::kFailed, s.to_string());
   }
   return Status::ok();
+}
+
+SourceRunner* Pipeline::find(const std::string& name) const {
+  std::lock_guard lock(sources_mu_);
+  for (const auto& r : sources_) {
+    if (r->source().name() == name) return r.get();
+  }
+  return nullptr;
+}
+
+Status Pipeline::start_source(const std::string& name) {
+  SourceRunner* r = find(name);
+  if (r == nullptr) return not_found("no source named \"" + name + "\"");
+  if (!started_ || stopped_) return {StatusCode::kFailedPrecondition, "the pipeline is not running"};
+  if (r->running()) return Status::ok();
+  return r->start();
+}
+
+Status Pipeline::stop_source(const std::string& name) {
+  SourceRunner* r = find(name);
+  if (r == nullptr) return not_found("no source named \"" + name + "\"");
+  r->stop();
+  return Status::ok();
+}
+
+Status Pipeline::replace_source(std::unique_ptr<Source> source, std::unique_ptr<normalize::Normalizer> normalizer,
+                                SourceRuntimeOptions runtime) {
+  SourceRunner* r = find(source->name());
+  if (r == nullptr) return not_found("no source named \"" + source->name() + "\"");
+  const bool was_running = r->running();
+  r->stop();
+  Status s = r->replace(std::move(source), std::move(normalizer), std::move(runtime));
+  if (!s.is_ok()) return s;
+  return was_running ? r->start() : Status::ok();
 }
 
 void Pipeline::stop(std::chrono::milliseconds drain_timeout) {
@@ -174,10 +245,8 @@ void Pipeline::stop(std::chrono::milliseconds drain_timeout) {
   std::condition_variable cv;
   bool sources_done = false;
   std::thread stopper([&] {
-    for (auto& r : sources_) {
-      r->source().stop();
-      r->report_state(ComponentState::kStopped, "");
-    }
+    for (auto& r : sources_) r->request_stop();  // all at once, then wait for each
+    for (auto& r : sources_) r->stop();
     std::lock_guard lock(mu);
     sources_done = true;
     cv.notify_all();
@@ -195,6 +264,7 @@ void Pipeline::stop(std::chrono::milliseconds drain_timeout) {
 }
 
 std::vector<Pipeline::SourceView> Pipeline::sources() const {
+  std::lock_guard lock(sources_mu_);
   std::vector<SourceView> out;
   for (const auto& r : sources_) {
     out.push_back({r->source().name(), r->protocol(), &r->counters(), &r->source(), r->state(), r->last_error()});
@@ -218,10 +288,8 @@ Result<std::uint64_t> Pipeline::replay_dlq(const std::string& target) {
 }
 
 ComponentState Pipeline::source_state(const std::string& name) const {
-  for (const auto& r : sources_) {
-    if (r->source().name() == name) return r->state();
-  }
-  return ComponentState::kStopped;
+  const SourceRunner* r = find(name);
+  return r == nullptr ? ComponentState::kStopped : r->state();
 }
 
 std::vector<const Lane*> Pipeline::lanes() const {
@@ -233,6 +301,7 @@ std::vector<const Lane*> Pipeline::lanes() const {
 nlohmann::json Pipeline::status() const {
   nlohmann::json j;
   j["sources"] = nlohmann::json::array();
+  std::lock_guard lock(sources_mu_);
   for (const auto& r : sources_) {
     const auto& c = r->counters();
     nlohmann::json targets = nlohmann::json::array();

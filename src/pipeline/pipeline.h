@@ -1,6 +1,6 @@
 // The runtime that wires sources → normalize → lanes (queue, batcher, sink).
 //
-// Threads: each source runs its own; each lane has one worker; publish() runs on the
+// Threads: each source runs on its runtime loop (pipeline/source_loop.h); each lane has one worker; publish() runs on the
 // source's thread and normalizes there. The pipeline's own methods (add_*, start,
 // stop, status) are called from the control thread.
 //
@@ -21,6 +21,7 @@
 #include "normalize/normalizer.h"
 #include "pipeline/lane.h"
 #include "pipeline/source.h"
+#include "pipeline/source_loop.h"
 
 namespace uc::pipeline {
 
@@ -44,13 +45,23 @@ class Pipeline {
 
   Status add_lane(LaneOptions options, std::unique_ptr<Sink> sink);
   // targets: every lane (by target name) this source's records are delivered to.
+  // After start() the source starts at once. Names are unique.
   Status add_source(std::unique_ptr<Source> source, std::unique_ptr<normalize::Normalizer> normalizer,
-                    const std::vector<std::string>& targets, std::string protocol);
+                    const std::vector<std::string>& targets, std::string protocol,
+                    SourceRuntimeOptions runtime = {});
 
   // Starts lanes, then sources. A source that fails to start is reported failed and
   // does not stop the others; a lane that fails to start is an error.
   Status start();
   void stop(std::chrono::milliseconds drain_timeout);
+
+  // One source while the others run (kNotFound for an unknown name). stop_source returns
+  // when the source's body has returned; its counters and queued records stay. A
+  // replaced source (same name) keeps its counters and targets; it runs if the old one ran.
+  Status start_source(const std::string& name);
+  Status stop_source(const std::string& name);
+  Status replace_source(std::unique_ptr<Source> source, std::unique_ptr<normalize::Normalizer> normalizer,
+                        SourceRuntimeOptions runtime = {});
 
   nlohmann::json status() const;
 
@@ -70,8 +81,11 @@ class Pipeline {
   ComponentState source_state(const std::string& name) const;
 
  private:
+  SourceRunner* find(const std::string& name) const;
+
   const Clock& clock_;
   std::vector<std::unique_ptr<Lane>> lanes_;
+  mutable std::mutex sources_mu_;  // sources_ (the list; each runner guards itself)
   std::vector<std::unique_ptr<SourceRunner>> sources_;
   bool started_ = false;
   bool stopped_ = false;

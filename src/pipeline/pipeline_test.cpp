@@ -9,18 +9,24 @@
 namespace uc::pipeline {
 namespace {
 
-// A source driven by the test: publish() is called from the test's own thread.
+// A source driven by the test: publish() is called from the test's own thread once
+// the body has handed out its context.
 class ManualSource final : public Source {
  public:
   explicit ManualSource(std::string name) : name_(std::move(name)) {}
   const std::string& name() const override { return name_; }
-  Status start(Emitter& emitter) override {
-    emitter_ = &emitter;
-    emitter.report_state(ComponentState::kConnected, "");
-    return Status::ok();
+  void run(SourceContext& ctx) override {
+    ctx.set_state(ComponentState::kConnected);
+    ctx_ = &ctx;
+    while (ctx.wait_for(std::chrono::hours(1))) {
+    }
+    stopped = true;
   }
-  void stop() override { stopped = true; }
-  Emitter* emitter_ = nullptr;
+  SourceContext* context() {
+    while (ctx_ == nullptr) std::this_thread::yield();
+    return ctx_;
+  }
+  std::atomic<SourceContext*> ctx_{nullptr};
   std::atomic<bool> stopped{false};
 
  private:
@@ -96,14 +102,11 @@ TEST(Pipeline, FansOutToEveryLaneAndAcksOnceAllDelivered) {
   std::mutex mu;
   std::condition_variable cv;
   std::optional<BatchOutcome> outcome;
-  ASSERT_TRUE(ps->emitter_
-                  ->publish(samples(25),
-                            [&](const BatchOutcome& o) {
-                              std::lock_guard lock(mu);
-                              outcome = o;
-                              cv.notify_all();
-                            })
-                  .is_ok());
+  ASSERT_TRUE(ps->context()->publish(samples(25), [&](const BatchOutcome& o) {
+    std::lock_guard lock(mu);
+    outcome = o;
+    cv.notify_all();
+  }));
   {
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return outcome.has_value(); });
@@ -133,26 +136,17 @@ TEST(Pipeline, UnknownTargetIsAnError) {
 class BlockingSource final : public Source {
  public:
   const std::string& name() const override { return name_; }
-  Status start(Emitter& emitter) override {
-    thread_ = std::thread([this, &emitter] {
-      while (!stop_) {
-        handed += 10;
-        if (!emitter.publish(samples(10), [this](const BatchOutcome& o) { dropped += o.dropped; }).is_ok()) break;
-      }
-    });
-    return Status::ok();
+  void run(SourceContext& ctx) override {
+    while (!ctx.stopping()) {
+      handed += 10;
+      if (!ctx.publish(samples(10), [this](const BatchOutcome& o) { dropped += o.dropped; })) break;
+    }
   }
-  void stop() override {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  std::atomic<bool> stop_{false};
   std::atomic<std::size_t> handed{0};
   std::atomic<std::size_t> dropped{0};
 
  private:
   std::string name_ = "blocker";
-  std::thread thread_;
 };
 
 TEST(Pipeline, ShutdownWithDeadSinkAndBlockedSourceAccountsForEverything) {

@@ -1,13 +1,15 @@
 // The Source contract (DESIGN.md "Components").
 //
-// - A source is built by its factory (config validated, nothing opened) and started by
-//   the pipeline. start() never blocks the caller: the source does its I/O on its own
-//   thread(s). stop() asks it to stop and returns once it will publish no more; it is
-//   idempotent and called from the pipeline's control thread.
-// - A source hands samples to the pipeline in batches through Emitter::publish, from one
-//   thread at a time. publish() normalizes on the calling thread and enqueues; under the
-//   `block` policy it waits for room — that wait is the backpressure a source feels
-//   (polling slows down, MQTT stops acknowledging).
+// - A source is built by its factory (config validated, nothing opened) and run by the
+//   source runtime (pipeline/source_loop.h): Source::run is the body, called on the
+//   runtime's thread, and returns when ctx.stopping() says so (or when it has nothing
+//   more to do). The runtime owns the thread, stop, waits, back-off and state; a source
+//   holds no thread, stop flag or condition variable of its own. run() may be called
+//   again after it returned (a restart): it starts from its configuration each time.
+// - A source hands samples to the pipeline in batches through SourceContext::publish,
+//   which normalizes on the calling thread and enqueues; under the `block` policy it
+//   waits for room — that wait is the backpressure a source feels (polling slows down,
+//   MQTT stops acknowledging).
 // - on_durable is called exactly once per published batch, on a pipeline thread, when
 //   every record of the batch is resolved: delivered by every sink it was routed to, or
 //   dropped/rejected and counted. Sources use it to acknowledge upstream (MQTT PUBACK)
@@ -39,6 +41,7 @@ struct BatchOutcome {
 };
 using AckCallback = std::function<void(const BatchOutcome&)>;
 
+// The pipeline's side of a running source (implemented by the pipeline, and by tests).
 class Emitter {
  public:
   virtual ~Emitter() = default;
@@ -62,12 +65,14 @@ struct ExtraCounter {
   std::function<std::uint64_t()> value;
 };
 
+class SourceContext;
+
 class Source {
  public:
   virtual ~Source() = default;
   virtual const std::string& name() const = 0;
-  virtual Status start(Emitter& emitter) = 0;
-  virtual void stop() = 0;
+  // The body, on the runtime's thread; see the contract above.
+  virtual void run(SourceContext& ctx) = 0;
   // Fixed for the source's lifetime; none by default.
   virtual std::vector<ExtraCounter> extra_counters() const { return {}; }
 };

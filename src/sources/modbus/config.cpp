@@ -118,7 +118,7 @@ struct Claim {
 std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, config::Errors& errors) {
   node.check_keys(config::with_common_source_keys(
       {"unit_id", "unit_ids", "poll_interval_ms", "byte_order", "zero_based", "timeout_ms", "max_gap",
-       "max_registers_per_request", "max_bits_per_request", "backoff_initial_ms", "backoff_max_ms", "registers"}));
+       "max_registers_per_request", "max_bits_per_request", "registers"}));
   auto out = std::make_shared<Options>();
   check_endpoint(node, *out);
 
@@ -146,12 +146,6 @@ std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, c
                       protocols::modbus::kMaxReadRegisters));
   out->max_bits_per_request = static_cast<int>(
       node.get_int_or("max_bits_per_request", protocols::modbus::kMaxReadBits, 1, protocols::modbus::kMaxReadBits));
-  out->backoff_initial_ms = static_cast<int>(node.get_int_or("backoff_initial_ms", 500, 1, 3600000));
-  out->backoff_max_ms = static_cast<int>(node.get_int_or("backoff_max_ms", 30000, 1, 3600000));
-  if (out->backoff_max_ms < out->backoff_initial_ms) {
-    node.error_at("backoff_max_ms", "must not be less than backoff_initial_ms (" +
-                                        std::to_string(out->backoff_initial_ms) + ")");
-  }
 
   const int min_address = out->zero_based ? 0 : 1;
   const int max_address = out->zero_based ? 65535 : 65536;

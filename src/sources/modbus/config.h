@@ -56,8 +56,6 @@ struct Options : config::SourceOptions {
   int max_gap = 10;              // unused addresses a coalesced read may bridge
   int max_registers_per_request = 125;
   int max_bits_per_request = 2000;
-  int backoff_initial_ms = 500;  // first retry after a failure; doubles up to backoff_max_ms, ±20 % jitter
-  int backoff_max_ms = 30000;
   std::vector<Register> registers;
 };
 

@@ -27,8 +27,6 @@ TEST(ModbusOptions, DefaultsAndGroupIntervals) {
   EXPECT_EQ(o->max_gap, 10);
   EXPECT_EQ(o->max_registers_per_request, 125);
   EXPECT_EQ(o->max_bits_per_request, 2000);
-  EXPECT_EQ(o->backoff_initial_ms, 500);
-  EXPECT_EQ(o->backoff_max_ms, 30000);
   EXPECT_EQ(o->registers[0].poll_interval_ms, 250);
   EXPECT_EQ(o->registers[1].poll_interval_ms, 5000);
 }

@@ -6,8 +6,9 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 
-#include "core/backoff.h"
+#include "pipeline/source_loop.h"
 #include "protocols/modbus/codec.h"
 #include "sources/modbus/device_plan.h"
 #include "sources/modbus/libmodbus_wire.h"
@@ -15,8 +16,6 @@
 namespace uc::sources::modbus {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
 using Kind = ReadOutcome::Kind;
 using pipeline::ComponentState;
 
@@ -38,9 +37,158 @@ ProtocolStatus status_of(const ReadOutcome& o) {
 
 struct UnitState {
   int failures = 0;
-  TimePoint retry_at{};
+  std::int64_t retry_at_us = 0;
   bool failed_this_cycle = false;
   ProtocolStatus cause;
+};
+
+// One run of the source: the device's poll groups over one Wire, on the runtime's thread.
+class DevicePoller {
+ public:
+  DevicePoller(const Options& options, Wire& wire, pipeline::SourceContext& ctx)
+      : plan_(make_device_plan(options)),
+        wire_(wire),
+        ctx_(ctx),
+        due_(plan_.groups.size(), ctx.steady_us()),
+        regs_(protocols::modbus::kMaxReadRegisters + 8),
+        bits_(protocols::modbus::kMaxReadBits + 8) {}
+
+  void run() {
+    ctx_.set_state(ComponentState::kConnecting);
+    while (connect() && poll_cycle()) {
+    }
+    wire_.close();
+  }
+
+ private:
+  // Until connected (true) or stopping (false); every failed attempt publishes bad samples.
+  bool connect() {
+    while (!connected_) {
+      if (!ctx_.wait_to_connect()) return false;
+      const Status s = wire_.connect();
+      if (ctx_.stopping()) return false;
+      if (s.is_ok()) {
+        connected_ = true;
+        for (auto& [id, u] : units_) u = UnitState{};
+        ctx_.connected();
+        return true;
+      }
+      ctx_.connection_failed(s);
+      SampleBatch batch;
+      batch.reserve(plan_.tags.size());
+      const ProtocolStatus st{ProtocolStatus::Kind::kCommError, 0, s.message()};
+      for (const Tag& t : plan_.tags) batch.push_back(ctx_.bad_sample(t.address, t.meta, st));
+      if (!ctx_.publish(std::move(batch))) return false;
+    }
+    return true;
+  }
+
+  // Waits for the next due group, reads every due group, publishes one batch.
+  bool poll_cycle() {
+    const std::int64_t next = due_.empty() ? INT64_MAX : *std::min_element(due_.begin(), due_.end());
+    if (!ctx_.wait_until(next)) return false;
+    const std::int64_t now = ctx_.steady_us();
+    for (auto& [id, u] : units_) u.failed_this_cycle = false;
+    SampleBatch batch;
+    last_error_.clear();
+    lost_.reset();
+    for (std::size_t g = 0; g < plan_.groups.size(); ++g) {
+      if (due_[g] > now) continue;
+      const std::int64_t interval = std::int64_t{plan_.groups[g].interval_ms} * 1000;
+      due_[g] += interval;
+      if (due_[g] <= now) due_[g] = now + interval;  // fell behind: do not burst
+      for (const PlannedRead& read : plan_.groups[g].reads) read_one(read, now, batch);
+    }
+    finish_cycle();
+    return ctx_.publish(std::move(batch));
+  }
+
+  void read_one(const PlannedRead& read, std::int64_t now, SampleBatch& batch) {
+    UnitState& u = units_[read.unit];
+    if (lost_ || u.failed_this_cycle) {
+      for (const std::size_t i : read.tags) {
+        batch.push_back(ctx_.bad_sample(plan_.tags[i].address, plan_.tags[i].meta, lost_ ? *lost_ : u.cause));
+      }
+      return;
+    }
+    if (u.failures > 0 && u.retry_at_us > now) return;  // backing off this unit
+    const ReadOutcome o = wire_.read(read.unit, read.table, read.start, read.count, regs_.data(), bits_.data());
+    if (o.ok()) {
+      u.failures = 0;
+      append_values(read, batch);
+      return;
+    }
+    const ProtocolStatus st = status_of(o);
+    last_error_ = "unit " + std::to_string(read.unit) + " " + to_string(read.table) + " " +
+                  std::to_string(read.start) + "+" + std::to_string(read.count) + ": " + o.text;
+    ctx_.count_error(last_error_);
+    for (const std::size_t i : read.tags) batch.push_back(ctx_.bad_sample(plan_.tags[i].address, plan_.tags[i].meta, st));
+    if (o.kind == Kind::kTimeout) {
+      ++u.failures;
+      u.retry_at_us = now + std::chrono::duration_cast<std::chrono::microseconds>(ctx_.backoff().delay(u.failures)).count();
+      u.failed_this_cycle = true;
+      u.cause = st;
+      wire_.flush();
+    } else if (o.kind == Kind::kProtocol || o.kind == Kind::kConnection) {
+      lost_ = st;
+    }
+  }
+
+  void append_values(const PlannedRead& read, SampleBatch& batch) {
+    const bool bit_table = protocols::modbus::is_bit_table(read.table);
+    const std::int64_t t_us = ctx_.clock().now_us();
+    for (const std::size_t i : read.tags) {
+      const Tag& t = plan_.tags[i];
+      const Register& r = *t.reg;
+      const auto off = static_cast<std::size_t>(r.address - read.start);
+      Sample s;
+      s.address = t.address;
+      s.meta = t.meta;
+      s.receive_time = t_us;
+      if (bit_table) {
+        s.value = Value(bits_[off] != 0);
+      } else {
+        auto v = protocols::modbus::decode_registers(
+            r.type, r.byte_order,
+            std::span<const std::uint16_t>(regs_.data() + off, static_cast<std::size_t>(register_width(r.type, r.length))),
+            r.length);
+        if (v.is_ok()) {
+          s.value = protocols::modbus::apply_scale(std::move(v).value(), r.scale, r.offset);
+        } else {
+          s.status = {ProtocolStatus::Kind::kCommError, 0, v.status().message()};
+        }
+      }
+      batch.push_back(std::move(s));
+    }
+  }
+
+  // The device's state after a cycle: a lost connection reconnects after the back-off.
+  void finish_cycle() {
+    if (lost_) {
+      wire_.close();
+      connected_ = false;
+      ctx_.connection_failed(Status(StatusCode::kUnavailable, last_error_));
+      return;
+    }
+    bool backing_off = false;
+    for (const auto& [id, u] : units_) backing_off = backing_off || u.failures > 0;
+    if (!last_error_.empty()) {
+      ctx_.set_state(ComponentState::kDegraded, last_error_);
+    } else if (!backing_off) {
+      ctx_.set_state(ComponentState::kConnected);
+    }
+  }
+
+  const DevicePlan plan_;
+  Wire& wire_;
+  pipeline::SourceContext& ctx_;
+  std::map<int, UnitState> units_;
+  std::vector<std::int64_t> due_;  // steady µs per poll group
+  std::vector<std::uint16_t> regs_;
+  std::vector<std::uint8_t> bits_;
+  bool connected_ = false;
+  std::string last_error_;                // of the current cycle
+  std::optional<ProtocolStatus> lost_;  // the connection broke during the current cycle
 };
 
 }  // namespace
@@ -52,184 +200,14 @@ std::unique_ptr<Wire> make_libmodbus_wire(const Options& options) {
 ModbusSource::ModbusSource(std::string name, Options options, WireFactory factory)
     : name_(std::move(name)), options_(std::move(options)), factory_(std::move(factory)) {}
 
-ModbusSource::~ModbusSource() { stop(); }
-
-Status ModbusSource::start(pipeline::Emitter& emitter) {
-  if (thread_.joinable()) return {StatusCode::kFailedPrecondition, "already started"};
-  stop_ = false;
-  wire_ = factory_(options_);
-  if (!wire_) return internal_error("source " + name_ + ": no wire");
-  thread_ = std::thread([this, &emitter] { run(emitter); });
-  return Status::ok();
-}
-
-void ModbusSource::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
+void ModbusSource::run(pipeline::SourceContext& ctx) {
+  std::unique_ptr<Wire> wire = factory_(options_);
+  if (!wire) {
+    ctx.set_state(ComponentState::kFailed, "no wire for " + describe_endpoint(options_));
+    return;
   }
-  cv_.notify_all();
-  if (wire_) wire_->interrupt();
-  if (thread_.joinable()) thread_.join();
-}
-
-void ModbusSource::run(pipeline::Emitter& emitter) {
-  const DevicePlan plan = make_device_plan(options_);
-  Wire& wire = *wire_;
-  Backoff backoff(options_.backoff_initial_ms, options_.backoff_max_ms);
-  std::map<int, UnitState> units;
-  std::vector<TimePoint> due(plan.groups.size(), Clock::now());
-  std::vector<std::uint16_t> regs(protocols::modbus::kMaxReadRegisters + 8);
-  std::vector<std::uint8_t> bits(protocols::modbus::kMaxReadBits + 8);
-
-  bool connected = false;
-  bool had_connection = false;
-  int device_failures = 0;
-  TimePoint retry_at = Clock::now();
-  ComponentState state = ComponentState::kStopped;
-  std::string detail;
-  auto set_state = [&](ComponentState s, const std::string& d) {
-    if (s == state && d == detail) return;
-    // The pipeline logs degraded/failed/connected; a lost or refused connection is ours to log.
-    if (s != state && s == ComponentState::kConnecting && !d.empty()) {
-      spdlog::warn("source={} not connected to {}: {}", name_, describe_endpoint(options_), d);
-    }
-    state = s;
-    detail = d;
-    emitter.report_state(s, d);
-  };
-  // Waits until t or stop; returns false when stopping.
-  auto wait_until = [&](TimePoint t) {
-    std::unique_lock lock(mu_);
-    cv_.wait_until(lock, t, [&] { return stop_; });
-    return !stop_;
-  };
-  auto bad_sample = [&](const Tag& t, const ProtocolStatus& st) {
-    Sample s;
-    s.address = t.address;
-    s.meta = t.meta;
-    s.receive_time = emitter.clock().now_us();
-    s.status = st;
-    return s;
-  };
-  auto publish = [&](SampleBatch&& batch) {
-    if (batch.empty()) return true;
-    return emitter.publish(std::move(batch), nullptr).is_ok();
-  };
-
-  set_state(ComponentState::kConnecting, "");
-  for (;;) {
-    if (!connected) {
-      if (!wait_until(retry_at)) break;
-      if (had_connection) emitter.count_reconnection();
-      const Status s = wire.connect();
-      {
-        std::lock_guard lock(mu_);
-        if (stop_) break;
-      }
-      if (!s.is_ok()) {
-        ++device_failures;
-        retry_at = Clock::now() + backoff.delay(device_failures);
-        emitter.count_error(s.message());
-        ProtocolStatus st{ProtocolStatus::Kind::kCommError, 0, s.message()};
-        SampleBatch batch;
-        batch.reserve(plan.tags.size());
-        for (const Tag& t : plan.tags) batch.push_back(bad_sample(t, st));
-        set_state(ComponentState::kConnecting, s.message());
-        if (!publish(std::move(batch))) break;
-        continue;
-      }
-      if (had_connection) spdlog::info("source={} reconnected to {}", name_, describe_endpoint(options_));
-      connected = true;
-      had_connection = true;
-      device_failures = 0;
-      for (auto& [id, u] : units) u = UnitState{};
-      set_state(ComponentState::kConnected, "");
-    }
-
-    const TimePoint next = due.empty() ? Clock::now() + std::chrono::hours(1) : *std::min_element(due.begin(), due.end());
-    if (!wait_until(next)) break;
-    const TimePoint now = Clock::now();
-    for (auto& [id, u] : units) u.failed_this_cycle = false;
-    SampleBatch batch;
-    std::string last_error;
-    std::optional<ProtocolStatus> lost;  // the connection broke during this cycle
-    for (std::size_t g = 0; g < plan.groups.size(); ++g) {
-      if (due[g] > now) continue;
-      const auto interval = std::chrono::milliseconds(plan.groups[g].interval_ms);
-      due[g] += interval;
-      if (due[g] <= now) due[g] = now + interval;  // fell behind: do not burst
-      for (const PlannedRead& read : plan.groups[g].reads) {
-        UnitState& u = units[read.unit];
-        if (lost || u.failed_this_cycle) {
-          for (const std::size_t i : read.tags) batch.push_back(bad_sample(plan.tags[i], lost ? *lost : u.cause));
-          continue;
-        }
-        if (u.failures > 0 && u.retry_at > now) continue;  // backing off this unit
-        const bool bit_table = protocols::modbus::is_bit_table(read.table);
-        const ReadOutcome o = wire.read(read.unit, read.table, read.start, read.count, regs.data(), bits.data());
-        const std::int64_t t_us = emitter.clock().now_us();
-        if (o.ok()) {
-          u.failures = 0;
-          for (const std::size_t i : read.tags) {
-            const Tag& t = plan.tags[i];
-            const Register& r = *t.reg;
-            const auto off = static_cast<std::size_t>(r.address - read.start);
-            Sample s;
-            s.address = t.address;
-            s.meta = t.meta;
-            s.receive_time = t_us;
-            if (bit_table) {
-              s.value = Value(bits[off] != 0);
-            } else {
-              auto v = protocols::modbus::decode_registers(
-                  r.type, r.byte_order,
-                  std::span<const std::uint16_t>(regs.data() + off, static_cast<std::size_t>(register_width(r.type, r.length))),
-                  r.length);
-              if (v.is_ok()) {
-                s.value = protocols::modbus::apply_scale(std::move(v).value(), r.scale, r.offset);
-              } else {
-                s.status = {ProtocolStatus::Kind::kCommError, 0, v.status().message()};
-              }
-            }
-            batch.push_back(std::move(s));
-          }
-          continue;
-        }
-        const ProtocolStatus st = status_of(o);
-        last_error = "unit " + std::to_string(read.unit) + " " + to_string(read.table) + " " +
-                     std::to_string(read.start) + "+" + std::to_string(read.count) + ": " + o.text;
-        emitter.count_error(last_error);
-        for (const std::size_t i : read.tags) batch.push_back(bad_sample(plan.tags[i], st));
-        if (o.kind == Kind::kTimeout) {
-          ++u.failures;
-          u.retry_at = now + backoff.delay(u.failures);
-          u.failed_this_cycle = true;
-          u.cause = st;
-          wire.flush();
-        } else if (o.kind == Kind::kProtocol || o.kind == Kind::kConnection) {
-          lost = st;
-        }
-      }
-    }
-    if (lost) {
-      wire.close();
-      connected = false;
-      ++device_failures;
-      retry_at = Clock::now() + backoff.delay(device_failures);
-      set_state(ComponentState::kConnecting, last_error);
-    } else {
-      bool backing_off = false;
-      for (const auto& [id, u] : units) backing_off = backing_off || u.failures > 0;
-      if (!last_error.empty()) {
-        set_state(ComponentState::kDegraded, last_error);
-      } else if (!backing_off) {
-        set_state(ComponentState::kConnected, "");
-      }
-    }
-    if (!publish(std::move(batch))) break;
-  }
-  wire.close();
+  auto interrupt = ctx.on_interrupt([w = wire.get()] { w->interrupt(); });
+  DevicePoller(options_, *wire, ctx).run();
 }
 
 }  // namespace uc::sources::modbus

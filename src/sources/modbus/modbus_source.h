@@ -1,7 +1,8 @@
-// The Modbus source: one device connection (TCP or RTU), polled on its own thread.
+// The Modbus source: one device connection (TCP or RTU), polled on the source
+// runtime's thread (pipeline/source_loop.h).
 //
 // - Blocking libmodbus calls live on that thread only; other sources and devices never
-//   wait for it. stop() interrupts a pending TCP call (a serial call ends within
+//   wait for it. A stop interrupts a pending TCP call (a serial call ends within
 //   timeout_ms).
 // - Each poll group (tags sharing a poll interval) is read with the coalesced reads of
 //   device_plan.h; the samples of one poll cycle are published as one batch.
@@ -14,12 +15,9 @@
 //   good answer afterwards publishes good ones again.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "pipeline/source.h"
 #include "sources/modbus/config.h"
@@ -35,23 +33,14 @@ std::unique_ptr<Wire> make_libmodbus_wire(const Options& options);
 class ModbusSource final : public pipeline::Source {
  public:
   ModbusSource(std::string name, Options options, WireFactory factory = make_libmodbus_wire);
-  ~ModbusSource() override;
 
   const std::string& name() const override { return name_; }
-  Status start(pipeline::Emitter& emitter) override;
-  void stop() override;
+  void run(pipeline::SourceContext& ctx) override;
 
  private:
-  void run(pipeline::Emitter& emitter);
-
   std::string name_;
   Options options_;
   WireFactory factory_;
-  std::unique_ptr<Wire> wire_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
 };
 
 }  // namespace uc::sources::modbus

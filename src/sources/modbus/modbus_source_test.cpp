@@ -11,6 +11,8 @@
 #include <map>
 #include <mutex>
 
+#include "pipeline/fake_emitter.h"
+#include "pipeline/source_loop.h"
 #include "protocols/modbus/codec.h"
 #include "sources/modbus/all_orders.h"
 #include "sources/modbus/device_plan.h"
@@ -70,46 +72,33 @@ class FakeWire final : public Wire {
   bool connected_ = false;
 };
 
-class FakeEmitter final : public pipeline::Emitter {
+// One run of a ModbusSource on the source runtime, with a clock the test moves: each
+// next() moves it in 5 ms steps until the source publishes.
+class SourceRun {
  public:
-  Status publish(SampleBatch&& batch, pipeline::AckCallback on_durable) override {
-    {
-      std::lock_guard lock(mu_);
-      batches_.push_back(std::move(batch));
-    }
-    cv_.notify_all();
-    if (on_durable) on_durable({});
-    return Status::ok();
+  SourceRun(FakeDevice& dev, const Options& o, int backoff_ms = 50)
+      : src_("m", o, [&dev](const Options&) { return std::make_unique<FakeWire>(dev); }),
+        loop_(src_, em, runtime(backoff_ms)) {
+    EXPECT_TRUE(loop_.start().is_ok());
   }
-  void report_state(pipeline::ComponentState s, std::string_view detail) override {
-    std::lock_guard lock(mu_);
-    states_.emplace_back(s, std::string(detail));
-  }
-  void count_reconnection() override { ++reconnections_; }
-  void count_error(std::string_view) override { ++errors_; }
-  const Clock& clock() const override { return SystemClock::instance(); }
+  ~SourceRun() { stop(); }
+  SampleBatch next() { return em.next_advancing(clock, 5000); }
+  void stop() { loop_.stop(); }
+  std::vector<std::pair<pipeline::ComponentState, std::string>> states() { return em.states(); }
 
-  // Waits for the next batch (polls with a deadline; never sleeps blindly).
-  SampleBatch next(std::chrono::milliseconds timeout = 5s) {
-    std::unique_lock lock(mu_);
-    EXPECT_TRUE(cv_.wait_for(lock, timeout, [&] { return !batches_.empty(); })) << "no batch in time";
-    if (batches_.empty()) return {};
-    SampleBatch b = std::move(batches_.front());
-    batches_.pop_front();
-    return b;
-  }
-  std::atomic<int> reconnections_{0};
-  std::atomic<int> errors_{0};
-  std::vector<std::pair<pipeline::ComponentState, std::string>> states() {
-    std::lock_guard lock(mu_);
-    return states_;
-  }
+  ManualClock clock;
+  pipeline::testing::FakeEmitter em{clock};
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<SampleBatch> batches_;
-  std::vector<std::pair<pipeline::ComponentState, std::string>> states_;
+  static pipeline::SourceRuntimeOptions runtime(int backoff_ms) {
+    pipeline::SourceRuntimeOptions r;
+    r.endpoint = "fake";
+    r.backoff_initial_ms = backoff_ms;
+    r.backoff_max_ms = backoff_ms;
+    return r;
+  }
+  ModbusSource src_;
+  pipeline::SourceLoop loop_;
 };
 
 Register reg(std::string name, Table table, int address, DataType type, ByteOrder order = ByteOrder::kABCD) {
@@ -128,8 +117,6 @@ Options options(std::vector<int> units = {1}) {
   o.host = "fake";
   o.unit_ids = std::move(units);
   o.poll_interval_ms = 20;
-  o.backoff_initial_ms = 30;
-  o.backoff_max_ms = 60;
   return o;
 }
 
@@ -155,11 +142,9 @@ TEST(ModbusSource, DecodesEveryTableAndAppliesScale) {
   o.registers[1].scale = 0.1;
   o.registers[1].offset = -5;
   o.registers[1].unit = "degC";
-  ModbusSource src("m", o, [&](const Options&) { return std::make_unique<FakeWire>(dev); });
-  FakeEmitter em;
-  ASSERT_TRUE(src.start(em).is_ok());
-  const SampleBatch b = em.next();
-  src.stop();
+  SourceRun run(dev, o);
+  const SampleBatch b = run.next();
+  run.stop();
   ASSERT_EQ(b.size(), 3u);
   auto m = by_address(b);
   EXPECT_EQ(m.at("1/holding/0")->value, Value(123456.0));
@@ -170,7 +155,7 @@ TEST(ModbusSource, DecodesEveryTableAndAppliesScale) {
   EXPECT_EQ(m.at("1/holding/2")->meta->name_path, "temp");
   EXPECT_EQ(m.at("1/holding/0")->meta->data_type, "float32");
   EXPECT_EQ(m.at("1/coil/3")->status.kind, ProtocolStatus::Kind::kNone);
-  EXPECT_EQ(em.states().at(1).first, pipeline::ComponentState::kConnected);
+  EXPECT_EQ(run.states().at(1).first, pipeline::ComponentState::kConnected);
 }
 
 TEST(ModbusSource, AnExceptionMakesOnlyThatReadBad) {
@@ -180,10 +165,8 @@ TEST(ModbusSource, AnExceptionMakesOnlyThatReadBad) {
   dev.fail_unit[2] = {ReadOutcome::Kind::kException, 2, "Illegal data address"};
   Options o = options({1, 2});
   o.registers = {reg("x", Table::kHolding, 0, DataType::kInt16)};
-  ModbusSource src("m", o, [&](const Options&) { return std::make_unique<FakeWire>(dev); });
-  FakeEmitter em;
-  ASSERT_TRUE(src.start(em).is_ok());
-  SampleBatch b = em.next();
+  SourceRun run(dev, o);
+  SampleBatch b = run.next();
   auto m = by_address(b);
   EXPECT_EQ(m.at("1/holding/0")->value, Value(std::int64_t{7}));
   EXPECT_EQ(m.at("1/holding/0")->meta->tag_name, "x_u1");
@@ -191,11 +174,11 @@ TEST(ModbusSource, AnExceptionMakesOnlyThatReadBad) {
   EXPECT_EQ(m.at("2/holding/0")->status.code, 2u);
   EXPECT_TRUE(std::holds_alternative<std::monostate>(m.at("2/holding/0")->value));
   // No back-off for an answered exception: the next cycle asks again.
-  b = em.next();
+  b = run.next();
   EXPECT_EQ(b.size(), 2u);
-  src.stop();
+  run.stop();
   bool degraded = false;
-  for (const auto& [s, d] : em.states()) degraded = degraded || (s == pipeline::ComponentState::kDegraded && d.find("unit 2") != std::string::npos);
+  for (const auto& [s, d] : run.states()) degraded = degraded || (s == pipeline::ComponentState::kDegraded && d.find("unit 2") != std::string::npos);
   EXPECT_TRUE(degraded);
 }
 
@@ -206,10 +189,8 @@ TEST(ModbusSource, ATimeoutBacksOffThatUnitOnlyAndRecovers) {
   dev.fail_unit[2] = {ReadOutcome::Kind::kTimeout, 0, "no answer within 1000 ms"};
   Options o = options({1, 2});
   o.registers = {reg("x", Table::kHolding, 0, DataType::kUint16)};
-  ModbusSource src("m", o, [&](const Options&) { return std::make_unique<FakeWire>(dev); });
-  FakeEmitter em;
-  ASSERT_TRUE(src.start(em).is_ok());
-  const SampleBatch first = em.next();
+  SourceRun run(dev, o);
+  const SampleBatch first = run.next();
   auto m = by_address(first);
   EXPECT_EQ(m.at("1/holding/0")->value, Value(std::uint64_t{1}));
   EXPECT_EQ(m.at("2/holding/0")->status.kind, ProtocolStatus::Kind::kTimeout);
@@ -217,7 +198,7 @@ TEST(ModbusSource, ATimeoutBacksOffThatUnitOnlyAndRecovers) {
   // While unit 2 backs off, unit 1 keeps its 20 ms pace: a batch with unit 1 only.
   bool unit1_only = false;
   for (int i = 0; i < 20 && !unit1_only; ++i) {
-    const SampleBatch b = em.next();
+    const SampleBatch b = run.next();
     unit1_only = b.size() == 1 && b[0].address == "1/holding/0";
   }
   EXPECT_TRUE(unit1_only);
@@ -227,13 +208,13 @@ TEST(ModbusSource, ATimeoutBacksOffThatUnitOnlyAndRecovers) {
   }
   bool recovered = false;
   for (int i = 0; i < 50 && !recovered; ++i) {
-    const SampleBatch b = em.next();
+    const SampleBatch b = run.next();
     auto mm = by_address(b);
     recovered = mm.count("2/holding/0") && mm.at("2/holding/0")->value == Value(std::uint64_t{2});
   }
-  src.stop();
+  run.stop();
   EXPECT_TRUE(recovered);
-  EXPECT_EQ(em.reconnections_.load(), 0);  // the connection itself stayed up
+  EXPECT_EQ(run.em.reconnections_.load(), 0);  // the connection itself stayed up
 }
 
 TEST(ModbusSource, ALostConnectionMakesEveryTagBadThenReconnects) {
@@ -242,10 +223,8 @@ TEST(ModbusSource, ALostConnectionMakesEveryTagBadThenReconnects) {
   dev.bits[1][0] = 1;
   Options o = options();
   o.registers = {reg("x", Table::kHolding, 0, DataType::kUint16), reg("c", Table::kCoil, 0, DataType::kBool)};
-  ModbusSource src("m", o, [&](const Options&) { return std::make_unique<FakeWire>(dev); });
-  FakeEmitter em;
-  ASSERT_TRUE(src.start(em).is_ok());
-  EXPECT_EQ(em.next().size(), 2u);
+  SourceRun run(dev, o);
+  EXPECT_EQ(run.next().size(), 2u);
   {
     std::lock_guard lock(dev.mu);
     dev.drop_connection = true;
@@ -254,7 +233,7 @@ TEST(ModbusSource, ALostConnectionMakesEveryTagBadThenReconnects) {
   // The cycle that lost the connection: every tag bad with the cause.
   SampleBatch b;
   for (int i = 0; i < 5; ++i) {
-    b = em.next();
+    b = run.next();
     if (b.at(0).status.kind != ProtocolStatus::Kind::kNone) break;
   }
   ASSERT_EQ(b.size(), 2u);
@@ -263,7 +242,7 @@ TEST(ModbusSource, ALostConnectionMakesEveryTagBadThenReconnects) {
     EXPECT_EQ(s.status.text, "Connection reset by peer");
   }
   // Reconnect attempts fail: bad samples with the connect error.
-  b = em.next();
+  b = run.next();
   ASSERT_EQ(b.size(), 2u);
   EXPECT_EQ(b[0].status.text, "connect to fake: Connection refused");
   {
@@ -272,27 +251,23 @@ TEST(ModbusSource, ALostConnectionMakesEveryTagBadThenReconnects) {
   }
   bool good = false;
   for (int i = 0; i < 20 && !good; ++i) {
-    b = em.next();
+    b = run.next();
     good = b.size() == 2 && b[0].status.kind == ProtocolStatus::Kind::kNone;
   }
-  src.stop();
+  run.stop();
   EXPECT_TRUE(good);
-  EXPECT_GE(em.reconnections_.load(), 2);
+  EXPECT_GE(run.em.reconnections_.load(), 2);
 }
 
 TEST(ModbusSource, StopReturnsPromptlyWhileBackingOff) {
   FakeDevice dev;
   dev.refuse_connect = true;
   Options o = options();
-  o.backoff_initial_ms = 60000;
-  o.backoff_max_ms = 60000;
   o.registers = {reg("x", Table::kHolding, 0, DataType::kUint16)};
-  ModbusSource src("m", o, [&](const Options&) { return std::make_unique<FakeWire>(dev); });
-  FakeEmitter em;
-  ASSERT_TRUE(src.start(em).is_ok());
-  EXPECT_EQ(em.next().at(0).status.kind, ProtocolStatus::Kind::kCommError);
+  SourceRun run(dev, o, 60000);
+  EXPECT_EQ(run.next().at(0).status.kind, ProtocolStatus::Kind::kCommError);
   const auto t0 = std::chrono::steady_clock::now();
-  src.stop();
+  run.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
 }
 

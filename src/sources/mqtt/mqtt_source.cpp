@@ -23,7 +23,7 @@
 #include <random>
 #include <vector>
 
-#include "core/backoff.h"
+#include "pipeline/source_loop.h"
 #include "protocols/mqtt/codec.h"
 #include "sources/mqtt/payload.h"
 #include "sources/mqtt/sparkplug_host.h"
@@ -71,10 +71,6 @@ struct AckChannel {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-// Reconnect back-off: 100 ms doubling to 30 s (not configurable for MQTT sources).
-constexpr int kReconnectInitialMs = 100;
-constexpr int kReconnectMaxMs = 30000;
 
 std::string ssl_errors() {
   std::string out;
@@ -261,12 +257,12 @@ std::string random_suffix() {
 // One connection's state, on the source thread only.
 class Session {
  public:
-  Session(const std::string& source_name, const Options& o, pipeline::Emitter& emitter,
+  Session(const std::string& source_name, const Options& o, pipeline::SourceContext& ctx,
           std::shared_ptr<AckChannel> acks, std::uint64_t generation, telemetry::RateLimitedLog& rlog,
           SparkplugHost& host)
       : source_name_(source_name),
         o_(o),
-        emitter_(emitter),
+        ctx_(ctx),
         acks_(std::move(acks)),
         generation_(generation),
         decoder_(o.version, o.max_packet_bytes),
@@ -275,7 +271,7 @@ class Session {
 
   // Runs until the connection fails or stop is requested. connected is set once CONNACK
   // accepted the session.
-  Status run(const std::string& client_id, bool& connected) {
+  Status run(const std::string& client_id) {
     if (Status st = sock_.connect(o_.host, o_.port, 5000, acks_->wake_fd); !st.is_ok()) return st;
     if (o_.tls.enabled) {
       if (Status st = sock_.start_tls(o_.tls, o_.host); !st.is_ok()) return st;
@@ -333,12 +329,10 @@ class Session {
                             "broker refused the connection: " + wire::connack_reason_text(o_.version, packet.reason));
             }
             got_connack = true;
-            if (connected) emitter_.count_reconnection();  // an earlier connection was up
-            connected = true;
             accepted_ = true;
             if (Status st = subscribe(); !st.is_ok()) return st;
             if (Status st = flush(host_.on_connected()); !st.is_ok()) return st;
-            emitter_.report_state(pipeline::ComponentState::kConnected, "");
+            ctx_.connected();
             continue;
           }
           if (Status st = handle(packet); !st.is_ok()) return st;
@@ -402,7 +396,7 @@ class Session {
   // A message (or, with dropped = false, a part of it) that could not be used: counted
   // with its reason as the source's last error, logged with a rate limit.
   void bad_message(const std::string& topic, const Status& st, bool dropped = true) {
-    emitter_.count_error(st.message());
+    ctx_.count_error(st.message());
     auto logger = telemetry::get_logger("mqtt");
     rlog_.log(*logger, spdlog::level::warn, "decode", "source {}: {} on {}: {}", source_name_,
               dropped ? "dropped message" : "problem in message", printable(topic), st.message());
@@ -445,9 +439,9 @@ class Session {
         if (p.packet_id == subscribe_id_) {
           for (std::size_t i = 0; i < p.reason_codes.size() && i < o_.topics.size(); ++i) {
             if (p.reason_codes[i] >= 0x80) {
-              emitter_.count_error("subscribe");
-              emitter_.report_state(pipeline::ComponentState::kDegraded,
-                                    "broker refused the subscription to " + o_.topics[i]);
+              ctx_.count_error("subscribe");
+              ctx_.set_state(pipeline::ComponentState::kDegraded,
+                                 "broker refused the subscription to " + o_.topics[i]);
             }
           }
         }
@@ -468,7 +462,7 @@ class Session {
         return Status::ok();
       }
     }
-    const TimestampUs now = emitter_.clock().now_us();
+    const TimestampUs now = ctx_.clock().now_us();
     Decoded d = decode(p, now);
     if (Status st = flush(d.outgoing); !st.is_ok()) return st;
     if (!d.samples.is_ok()) {
@@ -478,13 +472,13 @@ class Session {
     SampleBatch batch = std::move(*d.samples);
     if (batch.empty()) return ack_now(p);
     if (p.qos == 0) {
-      (void)emitter_.publish(std::move(batch), nullptr);
+      (void)ctx_.publish(std::move(batch));
       return Status::ok();
     }
     if (p.qos == 2) qos2_[p.packet_id] = false;
     auto acks = acks_;
     const AckChannel::Ack ack{generation_, p.packet_id, p.qos};
-    (void)emitter_.publish(std::move(batch), [acks, ack](const pipeline::BatchOutcome&) {
+    (void)ctx_.publish(std::move(batch), [acks, ack](const pipeline::BatchOutcome&) {
       if (!acks->stopping.load()) acks->push(ack);  // at shutdown: leave it to the broker to redeliver
     });
     return Status::ok();
@@ -527,7 +521,7 @@ class Session {
 
   const std::string& source_name_;
   const Options& o_;
-  pipeline::Emitter& emitter_;
+  pipeline::SourceContext& ctx_;
   std::shared_ptr<AckChannel> acks_;
   std::uint64_t generation_;
   Socket sock_;
@@ -552,21 +546,6 @@ class Session {
 MqttSource::MqttSource(std::string name, Options options)
     : name_(std::move(name)), options_(std::move(options)), acks_(std::make_shared<AckChannel>()) {}
 
-MqttSource::~MqttSource() { stop(); }
-
-Status MqttSource::start(pipeline::Emitter& emitter) {
-  if (thread_.joinable()) return {StatusCode::kFailedPrecondition, "already started"};
-  if (acks_->wake_fd < 0) return internal_error(std::string("eventfd: ") + std::strerror(errno));
-  thread_ = std::thread([this, &emitter] { run(emitter); });
-  return Status::ok();
-}
-
-void MqttSource::stop() {
-  acks_->stopping.store(true);
-  acks_->wake();
-  if (thread_.joinable()) thread_.join();
-}
-
 std::vector<pipeline::ExtraCounter> MqttSource::extra_counters() const {
   auto c = sparkplug_counters_;
   return {
@@ -579,37 +558,31 @@ std::vector<pipeline::ExtraCounter> MqttSource::extra_counters() const {
   };
 }
 
-void MqttSource::run(pipeline::Emitter& emitter) {
+void MqttSource::run(pipeline::SourceContext& ctx) {
+  if (acks_->wake_fd < 0) {
+    ctx.set_state(pipeline::ComponentState::kFailed, std::string("eventfd: ") + std::strerror(errno));
+    return;
+  }
+  acks_->stopping.store(false);
+  auto interrupt = ctx.on_interrupt([acks = acks_] {
+    acks->stopping.store(true);
+    acks->wake();
+  });
   const std::string client_id =
       options_.client_id.empty() ? "uc-" + name_ + "-" + random_suffix() : options_.client_id;
-  telemetry::RateLimitedLog rlog(emitter.clock(), 5, std::chrono::seconds(10));
-  auto logger = telemetry::get_logger("mqtt");
-  SparkplugHost host(options_.sparkplug, emitter.clock(), sparkplug_counters_.get());
-  Backoff backoff(kReconnectInitialMs, kReconnectMaxMs);
-  int failures = 0;  // connection attempts in a row that ended before a CONNACK accepted
+  telemetry::RateLimitedLog rlog(ctx.clock(), 5, std::chrono::seconds(10));
+  SparkplugHost host(options_.sparkplug, ctx.clock(), sparkplug_counters_.get());
   std::uint64_t generation = 0;
-  bool connected = false;  // once set, stays set: later CONNACKs count as reconnections
-  while (!acks_->stopping.load()) {
-    emitter.report_state(pipeline::ComponentState::kConnecting, "");
-    Session session(name_, options_, emitter, acks_, ++generation, rlog, host);
-    const Status st = session.run(client_id, connected);
+  ctx.set_state(pipeline::ComponentState::kConnecting);
+  while (ctx.wait_to_connect()) {
+    Session session(name_, options_, ctx, acks_, ++generation, rlog, host);
+    const Status st = session.run(client_id);
     if (acks_->stopping.load()) break;
-    failures = session.accepted() ? 1 : failures + 1;
-    const std::chrono::milliseconds wait = backoff.delay(failures);
     host.on_connection_lost();
-    emitter.count_error(st.code() == StatusCode::kUnauthenticated ? "auth" : "connection");
-    emitter.report_state(pipeline::ComponentState::kDegraded, st.message());
-    rlog.log(*logger, spdlog::level::warn, "connection", "source {}: {}; reconnecting in about {} ms", name_,
-             st.message(), wait.count());
-    pollfd fd{acks_->wake_fd, POLLIN, 0};
-    const auto until = SteadyClock::now() + wait;
-    while (!acks_->stopping.load() && SteadyClock::now() < until) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - SteadyClock::now()).count();
-      ::poll(&fd, 1, static_cast<int>(std::max<std::int64_t>(1, left)));
-      (void)acks_->take();  // acks of the lost connection: the broker redelivers those messages
-    }
+    // Acks of the lost connection stay queued and are skipped (older generation): the
+    // broker redelivers those messages to the next connection.
+    ctx.connection_failed(st);
   }
-  emitter.report_state(pipeline::ComponentState::kStopped, "");
 }
 
 }  // namespace uc::sources::mqtt

@@ -13,16 +13,13 @@
 // Backpressure: publish() blocks this thread under the `block` policy, so no further
 // messages are read or acknowledged and the broker's in-flight window fills up.
 //
-// Reconnects with exponential back-off (100 ms .. 30 s, ±20 % jitter) and subscribes
-// again after every connect; with clean_session: false the broker keeps the session and
+// Runs on the source runtime (pipeline/source_loop.h): reconnects with its back-off (the
+// common keys backoff_initial_ms/backoff_max_ms) and subscribes again after every connect; with clean_session: false the broker keeps the session and
 // queued QoS 1/2 messages while we are away.
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "pipeline/source.h"
@@ -36,22 +33,17 @@ struct AckChannel;
 class MqttSource final : public pipeline::Source {
  public:
   MqttSource(std::string name, Options options);
-  ~MqttSource() override;
 
   const std::string& name() const override { return name_; }
-  Status start(pipeline::Emitter& emitter) override;
-  void stop() override;
+  void run(pipeline::SourceContext& ctx) override;
   // Sparkplug B: rebirth requests sent, seq gaps and unknown aliases seen.
   std::vector<pipeline::ExtraCounter> extra_counters() const override;
 
  private:
-  void run(pipeline::Emitter& emitter);
-
   std::string name_;
   Options options_;
   std::shared_ptr<AckChannel> acks_;
   std::shared_ptr<HostCounters> sparkplug_counters_ = std::make_shared<HostCounters>();
-  std::thread thread_;
 };
 
 }  // namespace uc::sources::mqtt

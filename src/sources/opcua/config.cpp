@@ -222,7 +222,7 @@ bool is_valid_node_id(std::string_view text) {
 std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, config::Errors& /*errors*/) {
   node.check_keys(config::with_common_source_keys({"mode", "publishing_interval_ms", "sampling_interval_ms",
                                                    "polling_interval_ms", "security", "nodes", "browse", "timeout_ms",
-                                                   "backoff_initial_ms", "backoff_max_ms", "publish_requests",
+                                                   "publish_requests",
                                                    "keep_alive_count", "session_timeout_ms", "channel_lifetime_ms",
                                                    "queue_size", "discard_oldest", "deadband"}));
   auto out = std::make_shared<Options>();
@@ -240,12 +240,6 @@ std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, c
   out->keep_alive_count = static_cast<int>(node.get_int_or("keep_alive_count", 10, 1, 1000));
   out->session_timeout_ms = static_cast<int>(node.get_int_or("session_timeout_ms", 60000, 1000, kHour));
   out->channel_lifetime_ms = static_cast<int>(node.get_int_or("channel_lifetime_ms", 600000, 1000, kHour));
-  out->backoff_initial_ms = static_cast<int>(node.get_int_or("backoff_initial_ms", 500, 1, kHour));
-  out->backoff_max_ms = static_cast<int>(node.get_int_or("backoff_max_ms", 30000, 1, kHour));
-  if (out->backoff_max_ms < out->backoff_initial_ms) {
-    node.error_at("backoff_max_ms", "must not be less than backoff_initial_ms (" +
-                                        std::to_string(out->backoff_initial_ms) + ")");
-  }
   if (auto security = node.get_object("security")) parse_security(*security, out->security);
 
   for (const Reader& item : node.get_list("nodes")) {

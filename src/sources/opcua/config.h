@@ -87,8 +87,6 @@ struct Options : config::SourceOptions {
   int keep_alive_count = 10;        // subscription: keep-alive after this many empty intervals
   int session_timeout_ms = 60000;   // requested session timeout: how long a session outlives its connection
   int channel_lifetime_ms = 600000; // requested secure channel token lifetime (renewed at 75 %)
-  int backoff_initial_ms = 500;     // reconnect back-off: doubles per failure, ±20 % jitter
-  int backoff_max_ms = 30000;
   Security security;
   std::vector<NodeConfig> nodes;
   std::vector<BrowseConfig> browse;

@@ -9,7 +9,7 @@
 #include <random>
 #include <set>
 
-#include "core/backoff.h"
+#include "pipeline/source_loop.h"
 #include "protocols/opcua/generated/node_ids.h"
 #include "protocols/opcua/generated/status_codes.h"
 
@@ -17,7 +17,6 @@ namespace uc::sources::opcua {
 namespace {
 
 namespace ua = uc::opcua;
-using SteadyClock = std::chrono::steady_clock;
 using pipeline::ComponentState;
 
 constexpr int kMaxDiscoveryDepth = 32;
@@ -246,11 +245,7 @@ bool glob_match(std::string_view pattern, std::string_view path) {
 
 OpcuaSource::OpcuaSource(std::string name, Options options) : name_(std::move(name)), options_(std::move(options)) {}
 
-OpcuaSource::~OpcuaSource() { stop(); }
-
-Status OpcuaSource::start(pipeline::Emitter& emitter) {
-  if (thread_.joinable()) return {uc::StatusCode::kFailedPrecondition, "already started"};
-  stop_ = false;
+ClientOptions OpcuaSource::client_options() const {
   ClientOptions co;
   co.endpoint_url = options_.endpoint;
   co.timeout_ms = options_.timeout_ms;
@@ -259,19 +254,7 @@ Status OpcuaSource::start(pipeline::Emitter& emitter) {
   co.session_name = "unified-connector " + name_;
   co.username = options_.security.username.value;
   co.password = options_.security.password.value;
-  client_ = std::make_unique<Client>(co, emitter.clock());
-  thread_ = std::thread([this, &emitter] { run(emitter); });
-  return Status::ok();
-}
-
-void OpcuaSource::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (client_) client_->cancel();  // soft: the thread still closes the session
-  if (thread_.joinable()) thread_.join();
+  return co;
 }
 
 Status OpcuaSource::resolve_tags(Client* client, std::vector<Tag>& tags) {
@@ -495,11 +478,12 @@ Sample OpcuaSource::make_sample(Tag& t, ua::DataValue& dv, TimestampUs now) {
   return s;
 }
 
-void OpcuaSource::run(pipeline::Emitter& emitter) {
-  Client& client = *client_;
+void OpcuaSource::run(pipeline::SourceContext& ctx) {
+  Client client(client_options(), ctx.clock());
+  // A stop cancels the blocked call softly: the body still closes the session.
+  auto interrupt = ctx.on_interrupt([&client] { client.cancel(); });
   Counters& counters = *counters_;
   const bool subscribe = options_.mode == Mode::kSubscription;
-  Backoff backoff(options_.backoff_initial_ms, options_.backoff_max_ms);
   std::vector<Tag> tags;
   std::vector<ua::ReadValueId> reads;
   std::vector<std::size_t> read_tag;  // reads[i] is for tags[read_tag[i]]
@@ -517,73 +501,27 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
   bool tags_ready = false;          // tags resolved on the current session
   bool subscription_ready = false;  // subscription_id has all its monitored items
   bool connected = false;
-  bool had_connection = false;
-  int failures = 0;
-  auto retry_at = SteadyClock::now();
-  auto next_poll = SteadyClock::now();
-  auto lost_at = SteadyClock::now();
-  ComponentState state = ComponentState::kStopped;
-  std::string detail;
-  auto set_state = [&](ComponentState st, const std::string& d) {
-    if (st == state && d == detail) return;
-    // Logged when the connection is lost, and on the first failure to connect at all.
-    if (st == ComponentState::kConnecting && !d.empty() && (st != state || detail.empty())) {
-      spdlog::warn("source={} not connected to {}: {}", name_, options_.endpoint, d);
-    }
-    state = st;
-    detail = d;
-    emitter.report_state(st, d);
-  };
-  auto wait_until = [&](SteadyClock::time_point t) {
-    std::unique_lock lock(mu_);
-    cv_.wait_until(lock, t, [&] { return stop_; });
-    return !stop_;
-  };
-  auto stopping = [&] {
-    std::lock_guard lock(mu_);
-    return stop_;
-  };
-  auto bad_batch = [&](const std::string& cause) {
-    SampleBatch batch;
-    const TimestampUs now = emitter.clock().now_us();
-    for (const Tag& t : tags) {
-      Sample smp;
-      smp.address = t.address;
-      smp.meta = t.meta;
-      smp.receive_time = now;
-      smp.status = {ProtocolStatus::Kind::kCommError, 0, cause};
-      batch.push_back(std::move(smp));
-    }
-    return batch;
-  };
-  auto publish = [&](SampleBatch&& batch) {
-    if (batch.empty()) return true;
-    return emitter.publish(std::move(batch), nullptr).is_ok();
-  };
+  std::int64_t next_poll = 0;
+  auto stopping = [&] { return ctx.stopping(); };
+  auto publish = [&](SampleBatch&& batch) { return ctx.publish(std::move(batch)); };
   // The connection is gone (the session may live on in the server): bad records for every
   // tag, then reconnect after the back-off.
   auto lose = [&](const Status& st) {
     client.disconnect();
-    if (connected || failures == 0) lost_at = SteadyClock::now();
     connected = false;
-    ++failures;
-    retry_at = SteadyClock::now() + backoff.delay(failures);
-    emitter.count_error(st.message());
-    set_state(ComponentState::kConnecting, st.message());
-    return publish(bad_batch(st.message()));
+    ctx.connection_failed(st);
+    SampleBatch batch;
+    const ProtocolStatus bad{ProtocolStatus::Kind::kCommError, 0, st.message()};
+    for (const Tag& t : tags) batch.push_back(ctx.bad_sample(t.address, t.meta, bad));
+    return publish(std::move(batch));
   };
   auto unresolved_sample = [&](const Tag& t, std::uint32_t code, const std::string& why) {
-    Sample smp;
-    smp.address = t.address;
-    smp.meta = t.meta;
-    smp.receive_time = emitter.clock().now_us();
-    smp.status = {ProtocolStatus::Kind::kOpcUa, code, why};
-    return smp;
+    return ctx.bad_sample(t.address, t.meta, {ProtocolStatus::Kind::kOpcUa, code, why});
   };
   // Notifications of one NotificationMessage as one batch.
   auto on_notification = [&](const ua::NotificationMessage& msg) {
     SampleBatch batch;
-    const TimestampUs now = emitter.clock().now_us();
+    const TimestampUs now = ctx.clock().now_us();
     for (const auto& ext : msg.notification_data) {
       if (ext.type_id == ua::NodeId(ua::DataChangeNotification::kBinaryEncodingId)) {
         ua::DataChangeNotification n;
@@ -685,7 +623,7 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     spdlog::info("source={} sequence gap {}..{}: {} notifications recovered with Republish, {} lost", name_, from,
                  to - 1, recovered, lost);
     if (lost > 0) {
-      emitter.count_error("notifications " + std::to_string(from) + ".." + std::to_string(to - 1) + ": " +
+      ctx.count_error("notifications " + std::to_string(from) + ".." + std::to_string(to - 1) + ": " +
                           std::to_string(lost) + " lost (" + first_loss + ")");
     }
     counters.notifications_republished += recovered;
@@ -704,18 +642,17 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
     }
     spdlog::warn("source={} subscription {} status changed: {}; creating a new one", name_, subscription_id,
                  status_text(code));
-    emitter.count_error("subscription status changed: " + status_text(code));
+    ctx.count_error("subscription status changed: " + status_text(code));
     return subscribe_all();
   };
 
   // Until the first session the configured nodes stand for the source's tags (so failures
   // are reported per tag); discovered ones join once browsing worked.
   (void)resolve_tags(nullptr, tags);
-  set_state(ComponentState::kConnecting, "");
+  ctx.set_state(ComponentState::kConnecting);
   while (!stopping()) {
     if (!connected) {
-      if (!wait_until(retry_at)) break;
-      if (had_connection) emitter.count_reconnection();
+      if (!ctx.wait_to_connect()) break;
       Status st = client.connect();
       bool resumed = false;
       if (st.is_ok() && client.has_session()) {
@@ -773,20 +710,11 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
         read_tag.push_back(i);
       }
       if (subscribe && !resumed && !publish(std::move(unresolved))) break;
-      if (had_connection) {
-        const auto gap_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - lost_at).count();
-        spdlog::info("source={} reconnected to {} after {} ms ({})", name_, options_.endpoint, gap_ms,
-                     resumed ? "session re-activated" : "new session");
-      } else {
-        spdlog::info("source={} connected to {}: {} tags{}", name_, options_.endpoint, tags.size(),
-                     resumed ? " (session re-activated)" : "");
-      }
+      spdlog::info("source={} connected to {}: {} tags ({})", name_, options_.endpoint, tags.size(),
+                   resumed ? "session re-activated" : "new session");
       connected = true;
-      had_connection = true;
-      failures = 0;
-      set_state(ComponentState::kConnected, "");
-      next_poll = SteadyClock::now();
+      ctx.connected();
+      next_poll = ctx.steady_us();
     }
 
     if (subscribe) {
@@ -861,10 +789,10 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
       continue;
     }
 
-    if (!wait_until(next_poll)) break;
-    const auto interval = std::chrono::milliseconds(options_.polling_interval_ms);
+    if (!ctx.wait_until(next_poll)) break;
+    const std::int64_t interval = std::int64_t{options_.polling_interval_ms} * 1000;
     next_poll += interval;
-    if (next_poll <= SteadyClock::now()) next_poll = SteadyClock::now() + interval;  // fell behind: no burst
+    if (next_poll <= ctx.steady_us()) next_poll = ctx.steady_us() + interval;  // fell behind: no burst
 
     auto values = client.read(reads, ua::TimestampsToReturn::kBoth);
     counters.token_renewals = client.token_renewals();
@@ -873,7 +801,7 @@ void OpcuaSource::run(pipeline::Emitter& emitter) {
       if (!lose(values.status())) break;
       continue;
     }
-    const TimestampUs now = emitter.clock().now_us();
+    const TimestampUs now = ctx.clock().now_us();
     SampleBatch batch;
     batch.reserve(tags.size());
     std::size_t k = 0;

@@ -1,7 +1,8 @@
 // The OPC UA source: one server connection on its own thread, polled with Read or
 // subscribed to.
 //
-// - start() returns at once; the thread connects (Hello, OpenSecureChannel None,
+// - Runs on the source runtime (pipeline/source_loop.h), which owns the thread, stop,
+//   waits and the reconnect back-off. The body connects (Hello, OpenSecureChannel None,
 //   CreateSession/ActivateSession anonymous or with a user name), resolves the configured
 //   nodes (nsu= through the server's NamespaceArray; browse_path with
 //   TranslateBrowsePathsToNodeIds; browse roots by browse path, then every Variable below
@@ -27,16 +28,13 @@
 //   then TransferSubscriptions of the old subscription when the tags are the same, else
 //   (or when the transfer is refused) a new subscription whose initial values close the gap.
 //   A Publish answered BadNoSubscription re-creates the subscription on the same session.
-// - stop() cancels the blocked call; the thread deletes the subscription and closes the
-//   session (waiting at most 2 s) before it ends.
+// - A stop cancels the blocked call; the body deletes the subscription and closes the
+//   session (waiting at most 2 s) before it returns.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "pipeline/source.h"
@@ -69,11 +67,9 @@ uc::opcua::BrowsePath to_browse_path(const std::vector<PathSegment>& path);
 class OpcuaSource final : public pipeline::Source {
  public:
   OpcuaSource(std::string name, Options options);
-  ~OpcuaSource() override;
 
   const std::string& name() const override { return name_; }
-  Status start(pipeline::Emitter& emitter) override;
-  void stop() override;
+  void run(pipeline::SourceContext& ctx) override;
   std::vector<pipeline::ExtraCounter> extra_counters() const override;
 
  private:
@@ -86,7 +82,7 @@ class OpcuaSource final : public pipeline::Source {
     std::shared_ptr<TagMeta> meta;
     const NodeConfig* config = nullptr;  // configured nodes (monitored-item overrides); null when discovered
   };
-  void run(pipeline::Emitter& emitter);
+  ClientOptions client_options() const;
   Sample make_sample(Tag& tag, uc::opcua::DataValue& value, TimestampUs now);
   // The configured and discovered tags; without a client (not connected yet) only the
   // configured nodes, nsu= ones unresolved.
@@ -105,11 +101,6 @@ class OpcuaSource final : public pipeline::Source {
   std::string name_;
   Options options_;
   std::shared_ptr<Counters> counters_ = std::make_shared<Counters>();
-  std::unique_ptr<Client> client_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
 };
 
 }  // namespace uc::sources::opcua

@@ -4,58 +4,35 @@
 #include <cstdio>
 #include <random>
 
+#include "pipeline/source_loop.h"
+
 namespace uc::sources::synthetic {
 
 SyntheticSource::SyntheticSource(std::string name, Options options)
     : name_(std::move(name)), options_(std::move(options)) {}
 
-SyntheticSource::~SyntheticSource() { stop(); }
-
-Status SyntheticSource::start(pipeline::Emitter& emitter) {
-  if (thread_.joinable()) return {StatusCode::kFailedPrecondition, "already started"};
-  stop_ = false;
-  thread_ = std::thread([this, &emitter] { run(emitter); });
-  return Status::ok();
-}
-
-void SyntheticSource::stop() {
-  {
-    std::lock_guard lock(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void SyntheticSource::run(pipeline::Emitter& emitter) {
+void SyntheticSource::run(pipeline::SourceContext& ctx) {
   // A new run id per start: seq restarts at 0, and (run, seq) stays unique per tag.
   char run_id[17];
   std::snprintf(run_id, sizeof run_id, "%016llx",
                 static_cast<unsigned long long>(std::random_device{}()) << 32 ^
-                    static_cast<unsigned long long>(emitter.clock().now_us()));
+                    static_cast<unsigned long long>(ctx.clock().now_us()));
   SignalGenerator gen(options_.effective_tags(), options_.interval_ms, options_.seed, run_id);
-  emitter.report_state(pipeline::ComponentState::kConnected, "");
-  const auto interval = std::chrono::milliseconds(options_.interval_ms);
-  auto next = std::chrono::steady_clock::now();
+  ctx.set_state(pipeline::ComponentState::kConnected);
+  const std::int64_t interval_us = std::int64_t{options_.interval_ms} * 1000;
+  std::int64_t next = ctx.steady_us();
   for (;;) {
-    {
-      std::unique_lock lock(mu_);
-      if (options_.interval_ms > 0) cv_.wait_until(lock, next, [&] { return stop_; });
-      if (stop_) return;
-    }
+    if (!ctx.wait_until(next)) return;
     if (options_.max_ticks > 0 && gen.next_tick() >= options_.max_ticks) {
-      // Done: idle until stopped.
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_; });
+      ctx.wait_until(INT64_MAX);  // done: idle until stopped
       return;
     }
     SampleBatch batch;
-    gen.tick(emitter.clock().now_us(), batch);
-    Status s = emitter.publish(std::move(batch), nullptr);
-    if (!s.is_ok()) return;  // the pipeline is stopping
-    next += interval;
-    auto now = std::chrono::steady_clock::now();
-    if (next < now - interval * 10) next = now;  // fell far behind (backpressure): do not burst
+    gen.tick(ctx.clock().now_us(), batch);
+    if (!ctx.publish(std::move(batch))) return;  // the pipeline is stopping
+    next += interval_us;
+    const std::int64_t now = ctx.steady_us();
+    if (next < now - interval_us * 10) next = now;  // fell far behind (backpressure): do not burst
   }
 }
 
