@@ -9,7 +9,8 @@
 // - wait_for() blocks the calling thread in poll() on one fd and, when given, a Waker;
 //   it returns as soon as the fd is ready (or has an error/hang-up, which the next I/O
 //   call reports), the waker is woken (checked first), or the deadline passes.
-//   EINTR is retried. It owns nothing.
+//   EINTR is retried. It owns nothing. With fd -1 only the waker and the deadline end
+//   the wait: a pause that another thread can cut short.
 #pragma once
 
 #include <cstdint>
