@@ -120,6 +120,7 @@ Connection Connection::adopt(int fd) {
 
 Status Connection::start_tls(const TlsOptions& tls, const std::string& host, DeadlineUs deadline,
                              const Waker* waker) {
+  if (fd_ < 0 || tls_ != nullptr) return {StatusCode::kFailedPrecondition, "TLS: needs an open plain connection"};
   auto session = TlsSession::create(tls, host, fd_);
   if (!session.is_ok()) return session.status();
   tls_ = std::move(*session);

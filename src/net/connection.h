@@ -89,6 +89,10 @@ class Connection {
                                     const TlsOptions& tls = {}, const Waker* waker = nullptr);
   // Takes over a connected socket (e.g. from accept()): plain TCP, made non-blocking.
   static Connection adopt(int fd);
+  // The TLS handshake on an open plain connection before any byte went over it, as
+  // connect() does with tls.enabled (tls.enabled itself is not looked at): for a
+  // caller that wants its own deadline for the handshake.
+  Status start_tls(const TlsOptions& tls, const std::string& host, DeadlineUs deadline, const Waker* waker = nullptr);
 
   // Writes every byte, waiting for the socket to take them.
   Status send_all(std::span<const std::uint8_t> bytes, DeadlineUs deadline, const Waker* waker = nullptr);
@@ -109,7 +113,6 @@ class Connection {
 
  private:
   explicit Connection(int fd);
-  Status start_tls(const TlsOptions& tls, const std::string& host, DeadlineUs deadline, const Waker* waker);
   ReadResult read_once(std::uint8_t* data, std::size_t size, short& want);
   Status send_once(const std::uint8_t* data, std::size_t size, std::size_t& sent, short& want);
 

@@ -226,6 +226,19 @@ TEST_F(NetTls, VerifiesTheServerByIpAddress) {
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
 }
 
+TEST_F(NetTls, StartsTlsOnAPlainConnectionWithItsOwnDeadline) {
+  TestServer server({.identity = *server_});
+  auto c = Connection::connect("127.0.0.1", server.port(), deadline_in_ms(kLongMs));
+  ASSERT_TRUE(c.is_ok()) << c.status().to_string();
+  EXPECT_FALSE(c->is_tls());
+  ASSERT_TRUE(c->start_tls(trusting_server(), "localhost", deadline_in_ms(kLongMs)).is_ok());
+  EXPECT_TRUE(c->is_tls());
+  EXPECT_EQ(c->start_tls(trusting_server(), "localhost", deadline_in_ms(kLongMs)).code(),
+            StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(c->send_all(std::string_view("hi"), deadline_in_ms(kLongMs)).is_ok());
+  EXPECT_EQ(read_text(*c, 2), "hi");
+}
+
 TEST_F(NetTls, WrongHostnameIsACertificateError) {
   TestServer server({.identity = *server_});
   TlsOptions o = trusting_server();
