@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   std::string simulate_host = "127.0.0.1";
   auto* simulate = app.add_subcommand("simulate", "Serve simulated plant data (the simulator: section; OPC UA and Modbus TCP)");
   simulate->add_option("-c,--config", config_path, "configuration file")->required();
-  simulate->add_option("--host", simulate_host, "IPv4 address to listen on (default 127.0.0.1)");
+  simulate->add_option("--host", simulate_host, "IPv4 or IPv6 address to listen on (default 127.0.0.1)");
 
   uc::app::BrowseCommandOptions browse_opts;
   auto* browse = app.add_subcommand("browse", "Browse an OPC UA server's address space (tree, node ids, data types)");

@@ -1,12 +1,8 @@
 #include "simulator/modbus/modbus_server.h"
 
-#include <arpa/inet.h>
 #include <modbus/modbus.h>
-#include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/select.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -39,27 +35,10 @@ Status ModbusServer::start() {
   if (thread_.joinable()) return {StatusCode::kFailedPrecondition, "already started"};
   // Our own listening socket: libmodbus's modbus_tcp_listen cannot report the port
   // of port 0 and sets no SO_REUSEADDR-free error text.
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return unavailable(std::string("socket: ") + std::strerror(errno));
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(options_.port));
-  if (::inet_pton(AF_INET, options_.host.c_str(), &addr.sin_addr) != 1) {
-    ::close(fd);
-    return invalid_argument("simulator.modbus: invalid IPv4 address \"" + options_.host + "\"");
-  }
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 128) != 0) {
-    const std::string err = std::strerror(errno);
-    ::close(fd);
-    return unavailable("simulator.modbus: cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-                       ": " + err);
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  listen_fd_ = fd;
+  auto listener = net::Listener::listen(options_.host, options_.port, 128);
+  if (!listener.is_ok()) return {listener.status().code(), "simulator.modbus: " + listener.status().message()};
+  listener_ = std::move(*listener);
+  port_ = listener_.port();
   stop_ = false;
   thread_ = std::thread([this] { run(); });
   return Status::ok();
@@ -68,10 +47,7 @@ Status ModbusServer::start() {
 void ModbusServer::stop() {
   stop_ = true;
   if (thread_.joinable()) thread_.join();
-  if (listen_fd_ >= 0) {
-    ::close(listen_fd_);
-    listen_fd_ = -1;
-  }
+  listener_.close();
 }
 
 void ModbusServer::run() {
@@ -94,7 +70,8 @@ void ModbusServer::run() {
     std::copy(bits.begin(), bits.end(), r.map->tab_bits);
     std::copy(bits.begin(), bits.end(), r.map->tab_input_bits);
   }
-  std::vector<int> clients;
+  // libmodbus frames requests on the accepted sockets (non-blocking: it waits in select()).
+  std::vector<net::Connection> clients;
   std::vector<std::uint8_t> query(MODBUS_TCP_MAX_ADU_LENGTH);
   while (!stop_) {
     const auto n = static_cast<std::uint64_t>(
@@ -106,11 +83,11 @@ void ModbusServer::run() {
     }
     fd_set set;
     FD_ZERO(&set);
-    FD_SET(listen_fd_, &set);
-    int max_fd = listen_fd_;
-    for (const int c : clients) {
-      FD_SET(c, &set);
-      max_fd = std::max(max_fd, c);
+    FD_SET(listener_.fd(), &set);
+    int max_fd = listener_.fd();
+    for (const net::Connection& c : clients) {
+      FD_SET(c.fd(), &set);
+      max_fd = std::max(max_fd, c.fd());
     }
     timeval tv{0, 100000};  // wake up to refresh values and to notice stop()
     const int ready = ::select(max_fd + 1, &set, nullptr, nullptr, &tv);
@@ -120,22 +97,17 @@ void ModbusServer::run() {
       break;
     }
     if (ready == 0) continue;
-    if (FD_ISSET(listen_fd_, &set)) {
-      const int c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c >= 0) {
-        if (c >= FD_SETSIZE || clients.size() >= 900) {
-          ::close(c);  // select() cannot watch it
-        } else {
-          clients.push_back(c);
-        }
-      }
+    if (FD_ISSET(listener_.fd(), &set)) {
+      auto c = listener_.accept(/*deadline=*/0);  // ready: takes the queued connection, never waits
+      // Beyond FD_SETSIZE select() cannot watch it: dropping the Connection closes it.
+      if (c.is_ok() && c->fd() < FD_SETSIZE && clients.size() < 900) clients.push_back(std::move(*c));
     }
     for (auto it = clients.begin(); it != clients.end();) {
-      if (!FD_ISSET(*it, &set)) {
+      if (!FD_ISSET(it->fd(), &set)) {
         ++it;
         continue;
       }
-      modbus_set_socket(r.ctx, *it);
+      modbus_set_socket(r.ctx, it->fd());
       const int rc = modbus_receive(r.ctx, query.data());
       if (rc > 0) {
         modbus_reply(r.ctx, query.data(), rc, r.map);
@@ -144,12 +116,11 @@ void ModbusServer::run() {
       } else if (rc == 0) {
         ++it;  // a frame for another server on a serial line; never on TCP
       } else {
-        ::close(*it);
         it = clients.erase(it);
       }
     }
   }
-  for (const int c : clients) ::close(c);
+  clients.clear();
   modbus_set_socket(r.ctx, -1);
 }
 

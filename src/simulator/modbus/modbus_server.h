@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/status.h"
+#include "net/listener.h"
 
 namespace uc::simulator::modbus {
 
@@ -36,7 +37,7 @@ class ModbusServer {
   void run();
 
   ServerOptions options_;
-  int listen_fd_ = -1;
+  net::Listener listener_;
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> requests_{0};

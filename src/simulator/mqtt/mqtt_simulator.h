@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/status.h"
+#include "net/waker.h"
 #include "simulator/mqtt/plant.h"
 
 namespace uc::simulator::mqtt {
@@ -44,7 +45,7 @@ class MqttSimulator {
   SimulatorOptions o_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
-  int wake_fd_ = -1;
+  net::Waker wake_;  // stop() cuts every wait of the thread short
   std::atomic<std::uint64_t> published_{0};
   std::atomic<std::uint64_t> connects_{0};
 };

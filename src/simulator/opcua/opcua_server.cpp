@@ -1,20 +1,16 @@
 #include "simulator/opcua/opcua_server.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <list>
 #include <map>
 #include <mutex>
 
+#include "net/connection.h"
+#include "net/listener.h"
+#include "net/waker.h"
 #include "protocols/opcua/generated/status_codes.h"
 #include "protocols/opcua/transport.h"
 
@@ -26,25 +22,17 @@ std::int64_t now_us() {
       .count();
 }
 
-bool send_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n <= 0) {
-      if (n < 0 && errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 constexpr ua::TransportLimits kServerLimits{65536, 65536, 64 * 1024 * 1024, 4096};
 
 }  // namespace
 
+// The reader thread reads `conn` while others send on it under `mu` (one reader and one
+// sender at a time: what net::Connection allows without TLS). close_socket() wakes
+// `closing`, which ends the reader's wait and any send; the reader then closes `conn`.
 struct Connection {
   ConnectionId id = 0;
-  int fd = -1;
+  net::Connection conn;
+  net::Waker closing;
   std::mutex mu;  // channel state and socket writes
   ua::SecureChannel channel{std::make_unique<ua::NoneSecurity>(), kServerLimits};
   bool open = true;
@@ -60,20 +48,23 @@ struct Connection {
       return false;
     }
     for (const auto& c : chunks.value()) {
-      if (!send_all(fd, c)) return false;
+      if (!send_all(c)) return false;
     }
     return true;
   }
+  // Under mu.
+  bool send_all(std::string_view data) { return conn.send_all(data, net::kNoDeadline, &closing).is_ok(); }
   void close_socket() {
     std::lock_guard lock(mu);
-    if (open) ::shutdown(fd, SHUT_RDWR);
+    if (open) closing.wake();
     open = false;
   }
 };
 
 struct OpcUaServer::Impl {
   ServerOptions options;
-  int listen_fd = -1;
+  net::Listener listener;
+  net::Waker stopping;  // ends the acceptor's wait
   std::mutex core_mu;  // guards core
   std::unique_ptr<ServerCore> core;
   std::mutex conns_mu;
@@ -106,8 +97,8 @@ struct OpcUaServer::Impl {
     ua::ErrorMessage e{code, reason};
     std::lock_guard lock(c.mu);
     if (c.open) {
-      send_all(c.fd, ua::encode_error(e));
-      ::shutdown(c.fd, SHUT_RDWR);
+      c.send_all(ua::encode_error(e));
+      c.closing.wake();
     }
     c.open = false;
   }
@@ -120,9 +111,9 @@ struct OpcUaServer::Impl {
     char buf[65536];
     std::vector<Outgoing> out;
     for (;;) {
-      const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      splitter.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+      const net::ReadResult r = c.conn.read_some(std::span(buf), net::kNoDeadline, &c.closing);
+      if (!r.has_data()) break;
+      splitter.feed(std::string_view(buf, r.size));
       for (;;) {
         auto next = splitter.next();
         if (!next.is_ok()) {
@@ -151,7 +142,7 @@ struct OpcUaServer::Impl {
             ua::TransportLimits peer = h.value().limits;
             peer.receive_buffer_size = ack.limits.send_buffer_size;
             c.channel.set_peer_limits(peer);
-            if (!send_all(c.fd, ua::encode_acknowledge(ack))) goto done;
+            if (!c.send_all(ua::encode_acknowledge(ack))) goto done;
           }
           hello = true;
           continue;
@@ -222,26 +213,24 @@ struct OpcUaServer::Impl {
 
   void accept_loop() {
     while (!stop.load()) {
-      pollfd p{listen_fd, POLLIN, 0};
-      if (::poll(&p, 1, 200) <= 0) continue;
-      const int fd = ::accept(listen_fd, nullptr, nullptr);
-      if (fd < 0) continue;
-      const int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      std::lock_guard lock(conns_mu);
-      if (conns.size() >= options.max_connections) {
-        ::close(fd);
+      auto accepted = listener.accept(net::kNoDeadline, &stopping);
+      if (!accepted.is_ok()) {
+        if (accepted.status().code() == StatusCode::kCancelled) break;
+        // e.g. out of file descriptors: pause rather than spin on the pending connection
+        (void)net::wait_for(-1, 0, net::deadline_in_ms(100), &stopping);
         continue;
       }
+      std::lock_guard lock(conns_mu);
+      if (conns.size() >= options.max_connections) continue;  // closes the accepted connection
       auto c = std::make_shared<Connection>();
       c->id = next_conn++;
-      c->fd = fd;
+      c->conn = std::move(*accepted);
       connections.fetch_add(1);
       conns.emplace(c->id, c);
       c->reader = std::thread([this, c] {
         serve(c);
         std::lock_guard l(conns_mu);
-        ::close(c->fd);
+        c->conn.close();
         finished.push_back(std::move(c->reader));
         conns.erase(c->id);
       });
@@ -279,27 +268,10 @@ std::string OpcUaServer::endpoint_url() const {
 Status OpcUaServer::start() {
   auto impl = std::make_unique<Impl>();
   impl->options = options_;
-  impl->listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (impl->listen_fd < 0) return {StatusCode::kUnavailable, std::string("socket: ") + std::strerror(errno)};
-  const int one = 1;
-  ::setsockopt(impl->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(options_.port));
-  if (::inet_pton(AF_INET, options_.host.c_str(), &addr.sin_addr) != 1) {
-    ::close(impl->listen_fd);
-    return {StatusCode::kInvalidArgument, "opcua simulator: not an IPv4 address: " + options_.host};
-  }
-  if (::bind(impl->listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(impl->listen_fd, 64) != 0) {
-    const std::string why = std::strerror(errno);
-    ::close(impl->listen_fd);
-    return {StatusCode::kUnavailable,
-            "opcua simulator: cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + why};
-  }
-  socklen_t len = sizeof addr;
-  ::getsockname(impl->listen_fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
+  auto listener = net::Listener::listen(options_.host, options_.port, 64);
+  if (!listener.is_ok()) return {listener.status().code(), "opcua simulator: " + listener.status().message()};
+  impl->listener = std::move(*listener);
+  port_ = impl->listener.port();
   CoreOptions co;
   co.space = options_.space;
   co.endpoint_url = endpoint_url();
@@ -316,6 +288,7 @@ Status OpcUaServer::start() {
 void OpcUaServer::stop() {
   if (!impl_) return;
   impl_->stop.store(true);
+  impl_->stopping.wake();
   impl_->engine_cv.notify_all();
   if (impl_->acceptor.joinable()) impl_->acceptor.join();
   if (impl_->engine.joinable()) impl_->engine.join();
@@ -334,7 +307,7 @@ void OpcUaServer::stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   for (auto& t : impl_->finished) t.join();
-  ::close(impl_->listen_fd);
+  impl_->listener.close();
   impl_.reset();
 }
 

@@ -1,15 +1,9 @@
 #include "sinks/zerobus/zerobus_sink.h"
 
 #include <grpcpp/grpcpp.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <cstdlib>
@@ -19,6 +13,8 @@
 
 #include "core/record_codec.h"
 #include "core/utf8.h"
+#include "net/address.h"
+#include "net/connection.h"
 #include "record.pb.h"
 #include "zerobus_service.grpc.pb.h"
 
@@ -521,38 +517,13 @@ nlohmann::json ZerobusSink::diagnose() const {
   nlohmann::json out = {{"table", options_.table}, {"endpoint", target}, {"tls", options_.tls}};
 
   auto t0 = Steady::now();
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &res);
-  bool ok = add("dns", rc == 0, rc == 0 ? "resolved " + host : std::string(gai_strerror(rc)), t0);
+  const auto addresses = net::resolve(host, port);
+  bool ok = add("dns", addresses.is_ok(), addresses.is_ok() ? "resolved " + host : addresses.status().message(), t0);
   if (ok) {
     t0 = Steady::now();
-    std::string detail = "no address connected";
-    bool connected = false;
-    for (addrinfo* a = res; a != nullptr && !connected; a = a->ai_next) {
-      int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
-      if (fd < 0) continue;
-      int c = ::connect(fd, a->ai_addr, a->ai_addrlen);
-      if (c == 0 || errno == EINPROGRESS) {
-        pollfd p{fd, POLLOUT, 0};
-        if (::poll(&p, 1, 3000) == 1) {
-          int err = 0;
-          socklen_t len = sizeof err;
-          ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-          connected = err == 0;
-          detail = connected ? "connected to " + target : std::string(std::strerror(err));
-        } else {
-          detail = "connect timed out after 3 s";
-        }
-      } else {
-        detail = std::strerror(errno);
-      }
-      ::close(fd);
-    }
-    ok = add("tcp", connected, detail, t0);
+    const auto probe = net::Connection::connect(*addresses, host, net::deadline_in_ms(3000));
+    ok = add("tcp", probe.is_ok(), probe.is_ok() ? "connected to " + target : probe.status().message(), t0);
   }
-  if (res != nullptr) ::freeaddrinfo(res);
   std::string token;
   if (ok) {
     t0 = Steady::now();

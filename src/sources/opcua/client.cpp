@@ -1,14 +1,6 @@
 #include "sources/opcua/client.h"
 
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -63,13 +55,27 @@ Client::~Client() { disconnect(); }
 
 void Client::interrupt() {
   interrupted_ = true;
-  int fd = fd_;
-  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+  waker_.wake();
+}
+
+void Client::cancel() {
+  cancelled_ = true;
+  waker_.wake();
+}
+
+// On the client's thread (Waker::reset's rule). An interrupt is permanent: it stays woken.
+void Client::resume() {
+  cancelled_ = false;
+  waker_.reset();
+  if (interrupted_) waker_.wake();
+}
+
+net::DeadlineUs Client::deadline_in_ms(int ms) const {
+  return clock_.steady_us() + static_cast<std::int64_t>(ms) * 1000;
 }
 
 void Client::reset_connection_state() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+  conn_.close();
   channel_.reset();
   session_open_ = false;  // the session itself (authentication_token_) may be re-activated
   publishes_.clear();
@@ -87,53 +93,17 @@ Status Client::connect() {
   if (!parse_endpoint(options_.endpoint_url, host_, port_)) {
     return invalid_argument("bad endpoint URL " + options_.endpoint_url);
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (int rc = ::getaddrinfo(host_.c_str(), port_.c_str(), &hints, &res); rc != 0) {
-    return unavailable("resolve " + host_ + ": " + gai_strerror(rc));
-  }
-  Status last = unavailable("no address for " + host_);
-  for (addrinfo* ai = res; ai != nullptr && fd_ < 0; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) continue;
-    int rc = ::connect(fd, ai->ai_addr, ai->ai_addrlen);
-    if (rc != 0 && errno == EINPROGRESS) {
-      pollfd p{fd, POLLOUT, 0};
-      // In slices, so cancel() is noticed.
-      for (int waited = 0; waited < options_.timeout_ms && !cancelled_ && !interrupted_; waited += 200) {
-        rc = ::poll(&p, 1, std::min(200, options_.timeout_ms - waited));
-        if (rc != 0) break;
-      }
-      int err = 0;
-      socklen_t len = sizeof err;
-      if (rc == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
-        rc = 0;
-      } else {
-        errno = rc == 0 ? ETIMEDOUT : err;
-        rc = -1;
-      }
-    }
-    if (rc == 0) {
-      int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      fd_ = fd;
-    } else {
-      last = unavailable("connect " + host_ + ":" + port_ + ": " + std::strerror(errno));
-      ::close(fd);
-    }
-  }
-  ::freeaddrinfo(res);
-  if (fd_ < 0) return last;
+  auto conn = net::Connection::connect(host_, port_, deadline_in_ms(options_.timeout_ms), {}, &waker_);
+  if (!conn.is_ok()) return conn.status();
+  conn_ = std::move(*conn);
 
   splitter_ = ua::FrameSplitter(options_.transport.receive_buffer_size);
   ua::HelloMessage hello;
   hello.limits = options_.transport;
   hello.endpoint_url = options_.endpoint_url;
   std::string hel = ua::encode_hello(hello);
-  if (::send(fd_, hel.data(), hel.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(hel.size())) {
-    return fail_connection(unavailable("send Hello failed"));
+  if (Status s = conn_.send_all(hel, deadline_in_ms(options_.timeout_ms)); !s.is_ok()) {
+    return fail_connection(unavailable("send Hello failed: " + s.message()));
   }
   std::string frame;
   if (auto s = read_frame(frame); !s.is_ok()) return fail_connection(s);
@@ -186,13 +156,13 @@ Status Client::open_channel(ua::SecurityTokenRequestType type) {
 }
 
 Status Client::renew_if_due() {
-  if (!channel_ || fd_ < 0) return unavailable("not connected");
+  if (!channel_ || !conn_.is_open()) return unavailable("not connected");
   if (clock_.steady_us() < token_renew_at_us_) return Status::ok();
   return open_channel(ua::SecurityTokenRequestType::kRenew);
 }
 
 void Client::disconnect() {
-  if (fd_ >= 0 && channel_ && !interrupted_) {
+  if (conn_.is_open() && channel_ && !interrupted_) {
     ua::CloseSecureChannelRequest req;
     req.request_header = header();
     (void)send_chunks(ua::ChunkKind::kClose, next_request_id(), ua::encode_service(req));  // no response (Part 6 §7.1.4)
@@ -215,29 +185,19 @@ ua::RequestHeader Client::header() {
 }
 
 Status Client::send_chunks(ua::ChunkKind kind, std::uint32_t request_id, const std::string& body) {
-  if (fd_ < 0 || !channel_) return unavailable("not connected");
+  if (!conn_.is_open() || !channel_) return unavailable("not connected");
   auto chunks = channel_->encode(kind, request_id, body);
   if (!chunks) return chunks.status();
+  // Not cancellable: a request half sent would break the stream that resume() keeps.
   for (const auto& c : *chunks) {
-    std::size_t off = 0;
-    while (off < c.size()) {
-      pollfd p{fd_, POLLOUT, 0};
-      int rc = ::poll(&p, 1, options_.timeout_ms);
-      if (rc <= 0) return fail_connection(unavailable(rc == 0 ? "send timed out" : "send failed"));
-      ssize_t n = ::send(fd_, c.data() + off, c.size() - off, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) continue;
-        return fail_connection(unavailable(std::string("send: ") + std::strerror(errno)));
-      }
-      off += static_cast<std::size_t>(n);
-    }
+    if (Status s = conn_.send_all(c, deadline_in_ms(options_.timeout_ms)); !s.is_ok()) return fail_connection(s);
   }
   return Status::ok();
 }
 
 Status Client::read_frame(std::string& frame) {
   const int wait_ms = wait_ms_ > 0 ? wait_ms_ : options_.timeout_ms;
-  std::int64_t deadline = clock_.steady_us() + static_cast<std::int64_t>(wait_ms) * 1000;
+  const net::DeadlineUs deadline = deadline_in_ms(wait_ms);
   char buf[65536];
   for (;;) {
     auto f = splitter_.next();
@@ -248,21 +208,21 @@ Status Client::read_frame(std::string& frame) {
     }
     if (interrupted_) return fail_connection(Status(uc::StatusCode::kCancelled, "interrupted"));
     if (cancelled_) return Status(uc::StatusCode::kCancelled, "cancelled");
-    std::int64_t left_ms = (deadline - clock_.steady_us()) / 1000;
-    if (left_ms <= 0) {
-      return fail_connection(unavailable("no answer from the server within " + std::to_string(wait_ms) + " ms"));
+    const net::ReadResult r = conn_.read_some(std::span(buf), deadline, &waker_);
+    switch (r.kind) {
+      case net::ReadResult::Kind::kData:
+        splitter_.feed(std::string_view(buf, r.size));
+        break;
+      case net::ReadResult::Kind::kCancelled:
+        if (interrupted_) return fail_connection(Status(uc::StatusCode::kCancelled, "interrupted"));
+        return Status(uc::StatusCode::kCancelled, "cancelled");
+      case net::ReadResult::Kind::kTimedOut:
+        return fail_connection(unavailable("no answer from the server within " + std::to_string(wait_ms) + " ms"));
+      case net::ReadResult::Kind::kClosed:
+        return fail_connection(unavailable("server closed the connection"));
+      case net::ReadResult::Kind::kError:
+        return fail_connection(r.status);
     }
-    pollfd p{fd_, POLLIN, 0};
-    int rc = ::poll(&p, 1, static_cast<int>(std::min<std::int64_t>(left_ms, 200)));
-    if (rc < 0 && errno != EINTR) return fail_connection(unavailable(std::string("poll: ") + std::strerror(errno)));
-    if (rc <= 0) continue;
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n == 0) return fail_connection(unavailable("server closed the connection"));
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      return fail_connection(unavailable(std::string("recv: ") + std::strerror(errno)));
-    }
-    splitter_.feed(std::string_view(buf, static_cast<std::size_t>(n)));
   }
 }
 
@@ -417,7 +377,7 @@ Status Client::read_server_info() {
 }
 
 Status Client::close_session() {
-  if (!session_open_ || fd_ < 0) return Status::ok();
+  if (!session_open_ || !conn_.is_open()) return Status::ok();
   ua::CloseSessionRequest req;
   req.delete_subscriptions = true;
   ua::CloseSessionResponse resp;

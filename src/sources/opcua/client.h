@@ -2,9 +2,10 @@
 // codec and secure channel of protocols/opcua.
 //
 // - One thread uses a Client at a time; every call blocks until the response arrives,
-//   the timeout passes or interrupt() is called (the only method safe from another
-//   thread: it shuts the socket down so a blocked call returns kCancelled; it is
-//   permanent, later calls fail too).
+//   the timeout passes or interrupt() is called (safe from another thread, like
+//   cancel(): it wakes the blocked call, which returns kCancelled and drops the
+//   connection; it is permanent, later calls fail too). The socket is a net::Connection;
+//   its waits are cancelled through a net::Waker.
 // - Publish requests are the exception: send_publish() only sends, and several may be
 //   outstanding. Their responses are kept (the "stash") when they arrive during another
 //   call and handed out by wait_publish(), oldest request first when several are ready.
@@ -32,6 +33,8 @@
 
 #include "core/clock.h"
 #include "core/status.h"
+#include "net/connection.h"
+#include "net/waker.h"
 #include "protocols/opcua/generated/types.h"
 #include "protocols/opcua/transport.h"
 
@@ -94,12 +97,13 @@ class Client {
   Status connect();
   // CloseSecureChannel (when open) and close the socket. Safe to call twice.
   void disconnect();
-  bool connected() const { return fd_ >= 0; }
+  bool connected() const { return conn_.is_open(); }
   void interrupt();
-  // Soft stop, safe from another thread: a blocked call returns kCancelled within 200 ms
-  // and the connection stays usable once resume() is called (to close the session).
-  void cancel() { cancelled_ = true; }
-  void resume() { cancelled_ = false; }
+  // Soft stop, safe from another thread: a blocked call returns kCancelled at once (a
+  // request being sent is sent whole first) and the connection stays usable once
+  // resume() is called, on the client's thread (to close the session).
+  void cancel();
+  void resume();
   void set_timeout_ms(int ms) { options_.timeout_ms = ms; }
 
   Result<std::vector<ua::EndpointDescription>> get_endpoints();
@@ -193,13 +197,15 @@ class Client {
   Status renew_if_due();
   Status roundtrip(std::uint32_t request_id, const std::string& body, std::string& response);
   Status fail_connection(Status s);
+  net::DeadlineUs deadline_in_ms(int ms) const;  // on clock_
   ua::RequestHeader header();
 
   ClientOptions options_;
   int wait_ms_ = 0;  // read_frame's deadline for the current call (options_.timeout_ms by default)
   const Clock& clock_;
   std::string host_, port_;
-  std::atomic<int> fd_{-1};  // read by interrupt() from another thread
+  net::Connection conn_;
+  net::Waker waker_;  // woken by cancel() and interrupt(), from other threads
   std::atomic<bool> interrupted_{false};
   std::atomic<bool> cancelled_{false};
   ua::FrameSplitter splitter_;
