@@ -176,7 +176,7 @@ def one_run(a, kind, n, procs):
             time.monotonic()
         ps = proc_status(conn.pid)
         t_stop = time.monotonic()
-        stop(conn)
+        stop(conn, timeout=120)
         stop_s = time.monotonic() - t_stop
         dt = t1 - t0
         return {"stop_s": stop_s, "threads": ps["threads"], "fds": ps["fds"], "rss": ps["VmRSS"], "hwm": ps["VmHWM"],
@@ -254,7 +254,7 @@ def main():
         for p in reversed(procs):
             stop(p, timeout=10)
     load1 = os.getloadavg()
-    print("".join(out))
+    print("\n".join(out))
     print(f"\nbinary: {a.binary}")
     print(f"machine: {machine()}")
     print(f"load average (1/5/15 min) at start {load0[0]:.2f}/{load0[1]:.2f}/{load0[2]:.2f}, "
