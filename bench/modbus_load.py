@@ -1,28 +1,32 @@
 """Modbus whole-process load (issue 3): 100 devices x 200 registers at 1 s from our
 simulator on loopback, the connector beside a pymodbus client script polling the same load.
+--registers, --poll-ms and --spool change the load (e.g. issue 18's 10 units x 1,000
+registers every 100 ms, spool on: --devices 10 --registers 1000 --poll-ms 100 --spool).
 
 One run of this script starts ONE `unified-connector simulate` on a free loopback port and,
 for each of --runs rounds, one after the other (never at the same time):
 
 1. connector: `unified-connector run` with --devices modbus sources (one TCP connection
-   each, unit 1) of 200 uint16 tags at holding registers 200..399 (the simulator's ramp
-   area), poll_interval_ms 1000, coalesced by the source into 2 requests (125 + 75) per
-   poll; file sink (JSON Lines) into a temp dir, disk spool disabled, log_level warn.
+   each, unit 1) of --registers (200) uint16 tags at holding registers 200.. (the
+   simulator's ramp area, 200..9999), poll_interval_ms --poll-ms (1000), coalesced by the
+   source into requests of at most 125 registers (2 per poll for 200); file sink (JSON
+   Lines) into a temp dir, disk spool disabled (enabled with --spool), log_level warn.
    Warm-up: every source `connected` and records delivered, then 3 s. Then CPU (cores
    used, from /proc/<pid>/stat utime+stime), records/s delivered (GET /api/status on the
    web_ui port) and source errors over --seconds; peak RSS = VmHWM at the end.
 2. pymodbus: this same file in `--client` mode under /usr/bin/python3 (python3-pymodbus
-   3.0, Debian): --devices synchronous pymodbus.client.ModbusTcpClient connections; once
-   a second (fixed-rate ticks) each reads holding 200..324 (125) and 325..399 (75) and
-   decodes them as uint16 into one (tag name, value, timestamp) entry per register. One
-   thread, devices in turn. It keeps no sink: no normalization, serialization or file
-   writes (so the comparison favours it). Same warm-up (3 cycles, then 3 s) and the
-   same CPU / VmHWM / values-per-second measurement.
+   3.0, Debian): --devices synchronous pymodbus.client.ModbusTcpClient connections; every
+   --poll-ms (fixed-rate ticks) each reads the same registers in the same requests (for
+   200: holding 200..324 and 325..399) and decodes them as uint16 into one (tag name,
+   value, timestamp) entry per register. One thread, devices in turn. It keeps no sink:
+   no normalization, serialization or file writes (so the comparison favours it). Same
+   warm-up (3 cycles, then 3 s) and the same CPU / VmHWM / values-per-second measurement.
 
 The simulator's CPU during each window is printed as context. Expected rate:
-devices x 200 values/s (20,000 for 100 devices). Medians over the runs.
+devices x registers x 1000 / poll-ms values/s (20,000 for the defaults). Medians over the runs.
 
-usage: /usr/bin/python3 bench/modbus_load.py BINARY [--devices 100] [--seconds 20] [--runs 3]
+usage: /usr/bin/python3 bench/modbus_load.py BINARY [--devices 100] [--registers 200] [--poll-ms 1000]
+       [--spool] [--seconds 20] [--runs 3]
 
 Everything (processes, temp dir) is cleaned up on exit, on error, on Ctrl-C and on
 SIGTERM; every wait is bounded.
@@ -41,13 +45,18 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "lib"))
 
-FIRST, COUNT = 200, 200   # holding registers 200..399 of the simulator's ramp
-CHUNKS = ((200, 125), (325, 75))
+FIRST = 200        # the simulator's ramp area: holding registers 200..9999
+MAX_PER_REQUEST = 125
 PYMODBUS_PYTHON = "/usr/bin/python3"
 
 
+def chunks(count):
+    """(address, count) of each read request for `count` registers from FIRST, as the source coalesces them."""
+    return [(FIRST + off, min(MAX_PER_REQUEST, count - off)) for off in range(0, count, MAX_PER_REQUEST)]
+
+
 # ---------------------------------------------------------------- pymodbus client mode
-def client_main(port, devices, status_path):
+def client_main(port, devices, count, poll_s, status_path):
     from pymodbus.client import ModbusTcpClient
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -57,7 +66,8 @@ def client_main(port, devices, status_path):
         if not c.connect():
             raise SystemExit("pymodbus client: cannot connect")
         clients.append(c)
-    names = [f"r{FIRST + i}" for i in range(COUNT)]
+    names = [f"r{FIRST + i}" for i in range(count)]
+    requests = chunks(count)
     cycles = values = errors = late = 0
     max_cycle = 0.0
     start = time.monotonic()
@@ -66,17 +76,17 @@ def client_main(port, devices, status_path):
         t0 = time.monotonic()
         for c in clients:
             regs = []
-            for addr, count in CHUNKS:
-                rr = c.read_holding_registers(addr, count, slave=1)
+            for addr, n in requests:
+                rr = c.read_holding_registers(addr, n, slave=1)
                 if rr.isError():
                     errors += 1
                     break
                 regs.extend(rr.registers)
-            if len(regs) != COUNT:
+            if len(regs) != count:
                 continue
             now = time.time()
             # uint16, byte order ABCD: the register word as is; one entry per tag
-            decoded = [(names[i], regs[i] & 0xFFFF, now) for i in range(COUNT)]
+            decoded = [(names[i], regs[i] & 0xFFFF, now) for i in range(count)]
             values += len(decoded)
         cycle = time.monotonic() - t0
         max_cycle = max(max_cycle, cycle)
@@ -87,13 +97,13 @@ def client_main(port, devices, status_path):
                        "max_cycle_s": max_cycle}, f)
         os.replace(tmp, status_path)
         tick += 1
-        next_t = start + tick
+        next_t = start + tick * poll_s
         now = time.monotonic()
         if now >= next_t:  # behind: count the missed ticks, continue with the next one
-            missed = int(now - next_t) + 1
+            missed = int((now - next_t) / poll_s) + 1
             late += missed
             tick += missed
-            next_t = start + tick
+            next_t = start + tick * poll_s
         time.sleep(max(0.0, next_t - time.monotonic()))
 
 
@@ -109,9 +119,10 @@ def stop(proc, timeout=30):
         proc.wait(timeout=10)
 
 
-def connector_config(wd, sim_port, web_port, devices):
+def connector_config(wd, sim_port, web_port, a):
+    devices = a.devices
     regs = "\n".join(f"      - {{name: r{FIRST + i}, table: holding, address: {FIRST + i}, type: uint16}}"
-                     for i in range(COUNT))
+                     for i in range(a.registers))
     srcs = []
     for d in range(devices):
         srcs.append(f"""  - name: dev{d:03d}
@@ -119,9 +130,9 @@ def connector_config(wd, sim_port, web_port, devices):
     endpoint: "modbus://127.0.0.1:{sim_port}"
     equipment: dev{d:03d}
     unit_id: 1
-    poll_interval_ms: 1000
+    poll_interval_ms: {a.poll_ms}
     timeout_ms: 1000
-    max_registers_per_request: 125
+    max_registers_per_request: {MAX_PER_REQUEST}
     registers:
 {regs}
 """)
@@ -130,7 +141,7 @@ def connector_config(wd, sim_port, web_port, devices):
 web_ui: {{enabled: true, host: 127.0.0.1, port: {web_port}}}
 sinks:
   file: {{enabled: true, directory: "{data}/records", rotate_mb: 256, rotate_s: 0}}
-backpressure: {{max_queue_size: 100000, drop_policy: block, disk_spool: {{enabled: false}}}}
+backpressure: {{max_queue_size: 100000, drop_policy: block, disk_spool: {{enabled: {"true" if a.spool else "false"}}}}}
 sources:
 {"".join(srcs)}"""
     path = os.path.join(wd, "connector.yaml")
@@ -144,9 +155,10 @@ def api_status(harness, port):
     return json.loads(body)
 
 
-def connector_phase(harness, binary, wd, sim, sim_port, devices, seconds, procs):
+def connector_phase(harness, a, wd, sim, sim_port, procs):
+    binary, devices, seconds = a.binary, a.devices, a.seconds
     web_port = harness.free_port()
-    cfg = connector_config(wd, sim_port, web_port, devices)
+    cfg = connector_config(wd, sim_port, web_port, a)
     log = open(os.path.join(wd, "connector.log"), "w")
     proc = subprocess.Popen([binary, "run", "--config", cfg], stdout=log, stderr=subprocess.STDOUT)
     procs.append(proc)
@@ -174,11 +186,13 @@ def connector_phase(harness, binary, wd, sim, sim_port, devices, seconds, procs)
             "connected": sum(x["state"] == "connected" for x in s1["sources"])}
 
 
-def pymodbus_phase(harness, wd, sim, sim_port, devices, seconds, procs):
+def pymodbus_phase(harness, a, wd, sim, sim_port, procs):
+    seconds = a.seconds
     status = os.path.join(wd, "pymodbus_status.json")
     log = open(os.path.join(wd, "pymodbus.log"), "w")
     proc = subprocess.Popen([PYMODBUS_PYTHON, os.path.abspath(__file__), "--client", "--port", str(sim_port),
-                             "--devices", str(devices), "--status", status], stdout=log, stderr=subprocess.STDOUT)
+                             "--devices", str(a.devices), "--registers", str(a.registers), "--poll-ms", str(a.poll_ms),
+                             "--status", status], stdout=log, stderr=subprocess.STDOUT)
     procs.append(proc)
 
     def read_status():
@@ -206,6 +220,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("binary", nargs="?")
     ap.add_argument("--devices", type=int, default=100)
+    ap.add_argument("--registers", type=int, default=200, help="uint16 tags per device, from holding 200 (<= 9800)")
+    ap.add_argument("--poll-ms", type=int, default=1000, help="poll interval of the connector and the pymodbus loop")
+    ap.add_argument("--spool", action="store_true", help="the connector's disk spool on (default: off)")
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
@@ -213,7 +230,7 @@ def main():
     ap.add_argument("--status", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.client:
-        return client_main(a.port, a.devices, a.status)
+        return client_main(a.port, a.devices, a.registers, a.poll_ms / 1000, a.status)
     if not a.binary:
         ap.error("BINARY is required")
     import harness
@@ -243,9 +260,9 @@ def main():
 
         conn, pym = [], []
         for i in range(a.runs):
-            conn.append(connector_phase(harness, a.binary, wd, sim, sim_port, a.devices, a.seconds, procs))
+            conn.append(connector_phase(harness, a, wd, sim, sim_port, procs))
             shutil.rmtree(os.path.join(wd, "data"), ignore_errors=True)
-            pym.append(pymodbus_phase(harness, wd, sim, sim_port, a.devices, a.seconds, procs))
+            pym.append(pymodbus_phase(harness, a, wd, sim, sim_port, procs))
             print(f"run {i + 1}: connector {conn[-1]['rate']:,.0f} rec/s, {conn[-1]['cpu']:.3f} cores, "
                   f"{conn[-1]['rss']:.1f} MB, errors {conn[-1]['errors']} | pymodbus {pym[-1]['rate']:,.0f} values/s, "
                   f"{pym[-1]['cpu']:.3f} cores, {pym[-1]['rss']:.1f} MB, errors {pym[-1]['errors']}, "
@@ -256,19 +273,21 @@ def main():
         shutil.rmtree(wd, ignore_errors=True)
 
     med = lambda xs, k: statistics.median(x[k] for x in xs)  # noqa: E731
-    expected = a.devices * COUNT
+    expected = a.devices * a.registers * 1000 / a.poll_ms
+    requests = chunks(a.registers)
     cc, pc, cr, pr = med(conn, "cpu"), med(pym, "cpu"), med(conn, "rss"), med(pym, "rss")
     crate, prate = med(conn, "rate"), med(pym, "rate")
-    print(f"\n{a.devices} devices x {COUNT} uint16 (holding {FIRST}..{FIRST + COUNT - 1}, 2 requests/poll) at 1 s, "
+    print(f"\n{a.devices} devices x {a.registers} uint16 (holding {FIRST}..{FIRST + a.registers - 1}, "
+          f"{len(requests)} requests/poll) every {a.poll_ms} ms, connector spool {'on' if a.spool else 'off'}, "
           f"loopback, one simulator; {a.runs} runs x {a.seconds:g} s, medians")
     print(f"| | connector (`run`, file sink) | pymodbus 3.0 script | ratio pymodbus / connector |")
     print(f"|---|---|---|---|")
     print(f"| CPU (cores used) | {cc:.3f} | {pc:.3f} | {pc / cc:.1f}x |")
     print(f"| peak RSS (VmHWM) | {cr:.1f} MB | {pr:.1f} MB | {pr / cr:.2f}x |")
-    print(f"| values/s (expected {expected:,}) | {crate:,.0f} | {prate:,.0f} | |")
+    print(f"| values/s (expected {expected:,.0f}) | {crate:,.0f} | {prate:,.0f} | |")
     kept_c = abs(crate - expected) <= 0.02 * expected and all(x["errors"] == 0 for x in conn)
     kept_p = abs(prate - expected) <= 0.02 * expected and all(x["errors"] == 0 and x["late"] == 0 for x in pym)
-    print(f"| kept up with 1 s (within 2 %, no errors) | {'yes' if kept_c else 'NO'} | {'yes' if kept_p else 'NO'} | |")
+    print(f"| kept up with {a.poll_ms} ms (within 2 %, no errors) | {'yes' if kept_c else 'NO'} | {'yes' if kept_p else 'NO'} | |")
     print(f"| simulator CPU meanwhile | {med(conn, 'sim_cpu'):.3f} | {med(pym, 'sim_cpu'):.3f} | |")
     print(f"\nconnector runs: " + ", ".join(f"{x['cpu']:.3f} cores/{x['rss']:.1f} MB/{x['rate']:,.0f}/s" for x in conn))
     print(f"pymodbus runs:  " + ", ".join(f"{x['cpu']:.3f} cores/{x['rss']:.1f} MB/{x['rate']:,.0f}/s, "
