@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "app/components.h"
+#include "app/registry.h"
 #include "app/connector.h"
 #include "app/simulate_command.h"
 #include "config/loader.h"

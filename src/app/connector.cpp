@@ -9,6 +9,7 @@
 #include "api/api_server.h"
 #include "buffer/spool.h"
 #include "app/components.h"
+#include "app/registry.h"
 #include "normalize/normalizer.h"
 #include "sinks/file/file_sink.h"
 #include "sinks/stdout/stdout_sink.h"

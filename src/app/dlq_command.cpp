@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "app/commands.h"
-#include "app/components.h"
+#include "app/registry.h"
 #include "buffer/dlq.h"
 #include "buffer/spool.h"
 #include "config/loader.h"

@@ -6,7 +6,7 @@
 #include <iostream>
 
 #include "app/commands.h"
-#include "app/components.h"
+#include "app/registry.h"
 #include "config/loader.h"
 #include "config/checks.h"
 #include "simulator/modbus/modbus_server.h"
