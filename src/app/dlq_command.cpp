@@ -4,10 +4,9 @@
 #include <iostream>
 
 #include "app/commands.h"
-#include "app/registry.h"
+#include "app/load_config.h"
 #include "buffer/dlq.h"
 #include "buffer/spool.h"
-#include "config/loader.h"
 #include "core/record_codec.h"
 
 namespace uc::app {
@@ -52,14 +51,9 @@ std::vector<DlqLane> dlq_lanes(const std::string& dir) {
 }  // namespace
 
 int cmd_dlq(const std::string& action, const std::string& config_path, const std::string& target, int limit) {
-  config::Loader loader;
-  register_protocols(loader);
-  auto loaded = loader.load_file(config_path);
-  if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) std::cerr << e.to_string() << '\n';
-    return kExitUsage;
-  }
-  const config::Config& cfg = *loaded.config;
+  const auto loaded = load_config(config_path, std::cerr);
+  if (!loaded) return kExitUsage;
+  const config::Config& cfg = *loaded;
   const std::string dir = cfg.backpressure.dlq.directory;
   bool any = false;
   int rc = kExitOk;
