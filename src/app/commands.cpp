@@ -107,9 +107,8 @@ int cmd_read(const std::string& config_path, const std::string& source, int batc
   }
   ConnectorOptions o;
   o.start_api = false;
-  o.file_sink = false;
+  o.sinks = std::vector<std::string>{"stdout"};
   o.use_spool = false;
-  o.stdout_sink = true;
   o.only_sources = {source};
   auto connector = Connector::build(*cfg, o);
   if (!connector.is_ok()) {

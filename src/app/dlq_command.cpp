@@ -6,7 +6,7 @@
 #include "app/commands.h"
 #include "app/load_config.h"
 #include "buffer/dlq.h"
-#include "buffer/spool.h"
+#include "buffer/config.h"
 #include "core/record_codec.h"
 
 namespace uc::app {
@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 // One dead-letter queue on disk. A target with one sink keeps <dir>/<target>.jsonl; with
 // several sinks each lane has its own folder <dir>/<target>.<sink>/<target>.jsonl (and its
-// spool is <spool dir>/<target>.<sink>), see lane_dir in connector.cpp.
+// spool is <spool dir>/<target>.<sink>), see pipeline::lane_directory (pipeline/lane_config.h).
 struct DlqLane {
   std::string target;  // the file's stem: the target name as the DLQ stores it
   std::string sink;    // empty for a target with one sink
@@ -93,10 +93,9 @@ int cmd_dlq(const std::string& action, const std::string& config_path, const std
                      "use POST /api/dlq/replay\n";
         return kExitFailure;
       }
-      buffer::SpoolOptions so;
-      so.directory = (fs::path(cfg.backpressure.disk_spool.directory) / lane.lane).string();
-      so.max_bytes = static_cast<std::uint64_t>(cfg.backpressure.disk_spool.max_size_mb) * 1024 * 1024;
-      so.fsync = buffer::FsyncPolicy::kBatch;
+      auto so = buffer::spool_options_from(cfg.backpressure.disk_spool,
+                                           (fs::path(cfg.backpressure.disk_spool.directory) / lane.lane).string());
+      so.fsync = buffer::FsyncPolicy::kBatch;  // each replayed batch is durable before its DLQ entries go
       auto spool = buffer::Spool::open(so, SystemClock::instance());
       if (!spool.is_ok()) {
         std::cerr << name << ": " << spool.status().message()

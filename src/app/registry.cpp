@@ -1,5 +1,8 @@
 #include "app/registry.h"
 
+#include "sinks/file/registration.h"
+#include "sinks/stdout/registration.h"
+#include "sinks/zerobus/registration.h"
 #include "sources/modbus/registration.h"
 #include "sources/mqtt/registration.h"
 #include "sources/opcua/registration.h"
@@ -15,6 +18,15 @@ const std::vector<pipeline::SourceRegistration>& source_table() {
       sources::modbus::registration(),
   };
   return kSources;
+}
+
+const std::vector<pipeline::SinkRegistration>& sink_table() {
+  static const std::vector<pipeline::SinkRegistration> kSinks = {
+      sinks::zerobus::registration(),
+      sinks::file::registration(),
+      sinks::stdout_sink::registration(),
+  };
+  return kSinks;
 }
 
 const pipeline::SourceRegistration* find_source(std::string_view protocol) {

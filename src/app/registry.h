@@ -16,6 +16,8 @@
 namespace uc::app {
 
 const std::vector<pipeline::SourceRegistration>& source_table();
+// In the order each target's lanes are made (and listed in /api/status).
+const std::vector<pipeline::SinkRegistration>& sink_table();
 
 // The table's entry for a protocol; null when there is none.
 const pipeline::SourceRegistration* find_source(std::string_view protocol);

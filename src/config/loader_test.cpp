@@ -12,6 +12,9 @@
 
 #include "config/loader.h"
 #include "config/test_support.h"
+#include "sources/modbus/config.h"
+#include "sources/mqtt/config.h"
+#include "sources/opcua/config.h"
 
 namespace uc::config {
 namespace {

@@ -68,7 +68,8 @@ class SinkSet {
 };
 
 struct SinkRegistration {
-  std::string_view name;  // the lanes' `sink` label, and the kind's key in /api/status
+  std::string_view name;         // the lanes' `sink` label, and the kind's key in /api/status
+  std::string_view enabled_key;  // the config key that enables it, for messages
   bool (*enabled)(const config::Config& cfg);
   Result<std::unique_ptr<SinkSet>> (*create)(const config::Config& cfg);
   // The kind's section of /api/status, also when it is not enabled (set is null then), so
