@@ -58,7 +58,7 @@ int cmd_run(const std::string& config_path) {
   // yaml-cpp's node tree for a large config (thousands of registers or nodes) is big and
   // short-lived; hand the freed heap back instead of carrying it for the process's life.
   malloc_trim(0);
-  telemetry::init_logging(config::to_string(cfg->connector.log_level));
+  telemetry::init_logging(telemetry::to_string(cfg->connector.log_level));
   auto simulators = start_simulators(*cfg, "127.0.0.1");  // simulator: section, in-process; stops last
   if (!simulators.is_ok()) {
     spdlog::error("cannot start the simulator: {}", simulators.status().to_string());

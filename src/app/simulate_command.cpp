@@ -88,7 +88,7 @@ int cmd_simulate(const std::string& config_path, const std::string& host) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   auto cfg = load_config(config_path, std::cerr);
   if (!cfg) return kExitUsage;
-  telemetry::init_logging(config::to_string(cfg->connector.log_level));
+  telemetry::init_logging(telemetry::to_string(cfg->connector.log_level));
   if (!cfg->simulator.modbus.enabled && !cfg->simulator.opcua.enabled && !cfg->simulator.mqtt.enabled) {
     std::cerr << config_path << ": nothing to simulate: simulator.modbus, simulator.opcua and simulator.mqtt are "
               << "all disabled\n";

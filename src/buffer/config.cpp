@@ -10,11 +10,7 @@ SpoolOptions spool_options_from(const config::BackpressureConfig::DiskSpool& spo
   so.max_bytes = static_cast<std::uint64_t>(spool.max_size_mb) * 1024 * 1024;
   so.segment_bytes = std::min<std::uint64_t>(static_cast<std::uint64_t>(spool.segment_mb) * 1024 * 1024,
                                              std::max<std::uint64_t>(so.max_bytes / 4, 64 * 1024));
-  switch (spool.fsync) {
-    case config::FsyncPolicy::kBatch: so.fsync = FsyncPolicy::kBatch; break;
-    case config::FsyncPolicy::kInterval: so.fsync = FsyncPolicy::kInterval; break;
-    case config::FsyncPolicy::kNever: so.fsync = FsyncPolicy::kNever; break;
-  }
+  so.fsync = spool.fsync;
   so.fsync_interval = std::chrono::milliseconds(spool.fsync_interval_ms);
   return so;
 }

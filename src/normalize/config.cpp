@@ -33,9 +33,7 @@ Options options_from(const config::Config& cfg) {
     Rule rule;
     rule.protocol = r.protocol;
     rule.source = r.source;
-    rule.field = (r.field == config::RuleField::kTopic || r.field == config::RuleField::kAddress)
-                     ? RuleField::kAddress
-                     : RuleField::kNamePath;
+    rule.field = r.field;
     rule.pattern = r.pattern;
     o.rules.push_back(std::move(rule));
   }

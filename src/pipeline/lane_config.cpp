@@ -19,11 +19,7 @@ LaneOptions lane_options_from(const config::BackpressureConfig& bp, const config
   LaneOptions o;
   o.target = place.target;
   o.capacity = static_cast<std::size_t>(bp.max_queue_size);
-  switch (bp.drop_policy) {
-    case config::DropPolicy::kBlock: o.policy = DropPolicy::kBlock; break;
-    case config::DropPolicy::kOldest: o.policy = DropPolicy::kDropOldest; break;
-    case config::DropPolicy::kNewest: o.policy = DropPolicy::kDropNewest; break;
-  }
+  o.policy = bp.drop_policy;
   o.batch.max_records = static_cast<std::size_t>(batch.max_records);
   o.batch.max_bytes = static_cast<std::size_t>(batch.max_bytes);
   o.batch.linger = std::chrono::milliseconds(batch.linger_ms);
