@@ -15,7 +15,6 @@
 #include <thread>
 #include <vector>
 
-#include "telemetry/standard_metrics.h"
 
 namespace uc::api {
 namespace {
@@ -113,7 +112,7 @@ void expect_error_status(const std::string& response, int status, const char* wh
 class ApiServerTest : public ::testing::Test {
  protected:
   void start(ApiServer::Options options = {}) {
-    telemetry::register_standard_metrics(registry_).records_received->with({"plc \"1\""}).inc(7);
+    registry_.counter("uc_records_received_total", "Samples received from a source.", {"source"}).with({"plc \"1\""}).inc(7);
     ApiServer::Providers providers;
     providers.status = [] { return json{{"sources", json::array({"plc1"})}, {"version", "0.1.0"}}; };
     providers.health = [this] {

@@ -10,10 +10,10 @@
 #include <mutex>
 
 #include "app/components.h"
+#include "app/registry.h"
 #include "app/connector.h"
+#include "app/load_config.h"
 #include "app/simulate_command.h"
-#include "config/loader.h"
-#include "credentials/resolver.h"
 #include "record.pb.h"
 #include "record_proto_text.h"
 #include "telemetry/log.h"
@@ -27,40 +27,6 @@
 
 namespace uc::app {
 namespace {
-
-// Records whether a config references credentials, resolving each reference to
-// an empty placeholder, so that a first pass can learn credentials.store.
-class ReferenceProbe final : public config::CredentialResolver {
- public:
-  Result<std::string> resolve(const std::string& /*name*/) const override {
-    found_ = true;
-    return std::string();
-  }
-  bool found() const { return found_; }
-
- private:
-  mutable bool found_ = false;
-};
-
-// Two passes when the config references credentials: the first learns
-// credentials.store, the second resolves every reference from the store (or
-// its environment overrides); an unresolvable one is a config error at its key.
-std::optional<config::Config> load(const std::string& path) {
-  config::Loader loader;
-  register_protocols(loader);
-  ReferenceProbe probe;
-  auto r = loader.load_file(path, &probe);
-  if (r.ok() && probe.found()) {
-    const credentials::StoreResolver resolver(r.config->credentials.store);
-    r = loader.load_file(path, &resolver);
-  }
-  if (!r.ok()) {
-    for (const auto& e : r.errors) std::cerr << e.to_string() << '\n';
-    std::cerr << r.errors.size() << (r.errors.size() == 1 ? " error" : " errors") << " in " << path << '\n';
-    return std::nullopt;
-  }
-  return std::move(r.config);
-}
 
 // Blocks SIGINT/SIGTERM in every thread (call before any thread starts) so that the
 // main thread can take them synchronously with sigwait.
@@ -78,7 +44,7 @@ constexpr auto kDrainTimeout = std::chrono::seconds(30);
 }  // namespace
 
 int cmd_validate(const std::string& config_path) {
-  auto cfg = load(config_path);
+  auto cfg = load_config(config_path, std::cerr);
   if (!cfg) return kExitUsage;
   std::cout << config_path << ": ok (" << cfg->sources.size() << " sources)\n";
   for (const auto& u : unavailable_features(*cfg)) std::cout << "  note: not available yet in this build: " << u << '\n';
@@ -87,12 +53,12 @@ int cmd_validate(const std::string& config_path) {
 
 int cmd_run(const std::string& config_path) {
   sigset_t signals = block_stop_signals();
-  auto cfg = load(config_path);
+  auto cfg = load_config(config_path, std::cerr);
   if (!cfg) return kExitUsage;
   // yaml-cpp's node tree for a large config (thousands of registers or nodes) is big and
   // short-lived; hand the freed heap back instead of carrying it for the process's life.
   malloc_trim(0);
-  telemetry::init_logging(config::to_string(cfg->connector.log_level));
+  telemetry::init_logging(telemetry::to_string(cfg->connector.log_level));
   auto simulators = start_simulators(*cfg, "127.0.0.1");  // simulator: section, in-process; stops last
   if (!simulators.is_ok()) {
     spdlog::error("cannot start the simulator: {}", simulators.status().to_string());
@@ -127,7 +93,7 @@ int cmd_run(const std::string& config_path) {
 int cmd_read(const std::string& config_path, const std::string& source, int batches, int timeout_ms) {
   sigset_t signals = block_stop_signals();
   (void)signals;
-  auto cfg = load(config_path);
+  auto cfg = load_config(config_path, std::cerr);
   if (!cfg) return kExitUsage;
   telemetry::init_logging("warn");
   const auto* sc = cfg->find_source(source);
@@ -141,9 +107,8 @@ int cmd_read(const std::string& config_path, const std::string& source, int batc
   }
   ConnectorOptions o;
   o.start_api = false;
-  o.file_sink = false;
+  o.sinks = std::vector<std::string>{"stdout"};
   o.use_spool = false;
-  o.stdout_sink = true;
   o.only_sources = {source};
   auto connector = Connector::build(*cfg, o);
   if (!connector.is_ok()) {

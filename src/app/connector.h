@@ -1,35 +1,33 @@
-// The assembled connector: config → sources, normalizers, lanes (queue + sink),
-// metrics and the HTTP API. Built in two steps (build validates and opens nothing,
-// start opens), as every component is.
+// The assembled connector: config → sources (from the source table), normalizers, one lane
+// per target × sink kind (from the sink table), metrics and the HTTP API. Built in two steps
+// (build validates and opens nothing, start opens), as every component is. The connector
+// only wires: each module translates its own config (from_config / options_from), owns its
+// counters and their /api/status and /metrics forms, and api/ owns the routes.
 #pragma once
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "config/config.h"
 #include "core/clock.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/registration.h"
 #include "telemetry/metrics.h"
 
 namespace uc::api {
 class ApiServer;
 }
 
-namespace uc::sinks::zerobus {
-class ZerobusSink;
-class TokenProvider;
-}  // namespace uc::sinks::zerobus
-
 namespace uc::app {
 
 struct ConnectorOptions {
   bool start_api = true;
-  bool file_sink = true;    // false: ignore sinks.file (used by `read`)
-  bool stdout_sink = false; // true: add a stdout lane per target (used by `read`)
-  std::vector<std::string> only_sources;  // empty: every enabled source
-  bool use_spool = true;    // false: memory only, no spool and no DLQ (used by `read`)
+  std::optional<std::vector<std::string>> sinks;  // sink kinds to use; unset: those the config enables
+  std::vector<std::string> only_sources;          // empty: every enabled source
+  bool use_spool = true;  // false: memory only, no spool and no DLQ (used by `read`)
 };
 
 class Connector {
@@ -48,24 +46,24 @@ class Connector {
   int api_port() const;
 
  private:
-  Connector(const config::Config& cfg);
-  void bind_metrics();
-  Status add_dlq_routes();
-  Status add_zerobus_routes();
-  nlohmann::json zerobus_status() const;
+  // A sink kind of the table with its set (null when the kind is not used).
+  struct SinkKind {
+    const pipeline::SinkRegistration* registration;
+    std::unique_ptr<pipeline::SinkSet> set;
+  };
+
+  explicit Connector(const config::Config& cfg);
+  Status add_sources(const ConnectorOptions& options);
+  Status add_lanes(const ConnectorOptions& options);
+  Status add_api();
 
   config::Config cfg_;
   telemetry::MetricsRegistry metrics_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
+  std::vector<SinkKind> sinks_;
   std::unique_ptr<api::ApiServer> api_;
   std::vector<std::string> unavailable_;
-  std::shared_ptr<sinks::zerobus::TokenProvider> zerobus_tokens_;
-  std::vector<sinks::zerobus::ZerobusSink*> zerobus_sinks_;  // owned by their lanes
   std::int64_t started_at_us_ = 0;
 };
-
-// Target (table) name of each source: zerobus.source_targets, else the default target.
-std::string target_for_source(const config::Config& cfg, const std::string& source);
-std::string default_target(const config::Config& cfg);
 
 }  // namespace uc::app

@@ -4,10 +4,9 @@
 #include <iostream>
 
 #include "app/commands.h"
-#include "app/components.h"
+#include "app/load_config.h"
 #include "buffer/dlq.h"
-#include "buffer/spool.h"
-#include "config/loader.h"
+#include "buffer/config.h"
 #include "core/record_codec.h"
 
 namespace uc::app {
@@ -17,7 +16,7 @@ namespace fs = std::filesystem;
 
 // One dead-letter queue on disk. A target with one sink keeps <dir>/<target>.jsonl; with
 // several sinks each lane has its own folder <dir>/<target>.<sink>/<target>.jsonl (and its
-// spool is <spool dir>/<target>.<sink>), see lane_dir in connector.cpp.
+// spool is <spool dir>/<target>.<sink>), see pipeline::lane_directory (pipeline/lane_config.h).
 struct DlqLane {
   std::string target;  // the file's stem: the target name as the DLQ stores it
   std::string sink;    // empty for a target with one sink
@@ -52,14 +51,9 @@ std::vector<DlqLane> dlq_lanes(const std::string& dir) {
 }  // namespace
 
 int cmd_dlq(const std::string& action, const std::string& config_path, const std::string& target, int limit) {
-  config::Loader loader;
-  register_protocols(loader);
-  auto loaded = loader.load_file(config_path);
-  if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) std::cerr << e.to_string() << '\n';
-    return kExitUsage;
-  }
-  const config::Config& cfg = *loaded.config;
+  const auto loaded = load_config(config_path, std::cerr);
+  if (!loaded) return kExitUsage;
+  const config::Config& cfg = *loaded;
   const std::string dir = cfg.backpressure.dlq.directory;
   bool any = false;
   int rc = kExitOk;
@@ -99,10 +93,9 @@ int cmd_dlq(const std::string& action, const std::string& config_path, const std
                      "use POST /api/dlq/replay\n";
         return kExitFailure;
       }
-      buffer::SpoolOptions so;
-      so.directory = (fs::path(cfg.backpressure.disk_spool.directory) / lane.lane).string();
-      so.max_bytes = static_cast<std::uint64_t>(cfg.backpressure.disk_spool.max_size_mb) * 1024 * 1024;
-      so.fsync = buffer::FsyncPolicy::kBatch;
+      auto so = buffer::spool_options_from(cfg.backpressure.disk_spool,
+                                           (fs::path(cfg.backpressure.disk_spool.directory) / lane.lane).string());
+      so.fsync = buffer::FsyncPolicy::kBatch;  // each replayed batch is durable before its DLQ entries go
       auto spool = buffer::Spool::open(so, SystemClock::instance());
       if (!spool.is_ok()) {
         std::cerr << name << ": " << spool.status().message()

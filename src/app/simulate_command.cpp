@@ -6,8 +6,7 @@
 #include <iostream>
 
 #include "app/commands.h"
-#include "app/components.h"
-#include "config/loader.h"
+#include "app/load_config.h"
 #include "config/checks.h"
 #include "simulator/modbus/modbus_server.h"
 #include "simulator/opcua/opcua_server.h"
@@ -30,18 +29,6 @@ class RunningSimulators final : public Simulators {
     if (opcua) opcua->stop();
   }
 };
-
-std::optional<config::Config> load_config(const std::string& path) {
-  config::Loader loader;
-  register_protocols(loader);
-  auto r = loader.load_file(path);
-  if (!r.ok()) {
-    for (const auto& e : r.errors) std::cerr << e.to_string() << '\n';
-    std::cerr << r.errors.size() << (r.errors.size() == 1 ? " error" : " errors") << " in " << path << '\n';
-    return std::nullopt;
-  }
-  return std::move(r.config);
-}
 
 }  // namespace
 
@@ -99,9 +86,9 @@ int cmd_simulate(const std::string& config_path, const std::string& host) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  auto cfg = load_config(config_path);
+  auto cfg = load_config(config_path, std::cerr);
   if (!cfg) return kExitUsage;
-  telemetry::init_logging(config::to_string(cfg->connector.log_level));
+  telemetry::init_logging(telemetry::to_string(cfg->connector.log_level));
   if (!cfg->simulator.modbus.enabled && !cfg->simulator.opcua.enabled && !cfg->simulator.mqtt.enabled) {
     std::cerr << config_path << ": nothing to simulate: simulator.modbus, simulator.opcua and simulator.mqtt are "
               << "all disabled\n";
@@ -121,7 +108,7 @@ int cmd_simulate(const std::string& config_path, const std::string& host) {
 }
 
 int cmd_read_all_orders(const std::string& config_path, const std::string& source) {
-  auto cfg = load_config(config_path);
+  auto cfg = load_config(config_path, std::cerr);
   if (!cfg) return kExitUsage;
   telemetry::init_logging("warn");
   const auto* sc = cfg->find_source(source);

@@ -89,12 +89,13 @@
 #include <string_view>
 #include <vector>
 
+#include "buffer/policies.h"
 #include "core/clock.h"
 #include "core/status.h"
 
 namespace uc::buffer {
 
-enum class FsyncPolicy { kBatch, kInterval, kNever };
+// FsyncPolicy: buffer/policies.h
 
 const char* fsync_policy_name(FsyncPolicy p);
 

@@ -13,23 +13,22 @@
 #include <utility>
 #include <vector>
 
+#include "buffer/policies.h"
 #include "config/error.h"
 #include "config/secret.h"
+#include "core/record_codec.h"
+#include "normalize/rule_field.h"
+#include "telemetry/log_level.h"
 
 namespace uc::config {
 
-enum class LogLevel : std::uint8_t { kTrace, kDebug, kInfo, kWarn, kError };
-enum class DropPolicy : std::uint8_t { kBlock, kOldest, kNewest };
-enum class FsyncPolicy : std::uint8_t { kBatch, kInterval, kNever };
-enum class RecordFormat : std::uint8_t { kProto, kJson };
-// Which part of a sample's address a normalization rule matches.
-enum class RuleField : std::uint8_t { kTopic, kAddress, kBrowsePath, kName };
-
-const char* to_string(LogLevel v);
-const char* to_string(DropPolicy v);
-const char* to_string(FsyncPolicy v);
-const char* to_string(RecordFormat v);
-const char* to_string(RuleField v);
+// Enums are owned by the module of their concept, in headers without a link dependency;
+// the loader parses straight into them.
+using telemetry::LogLevel;
+using buffer::DropPolicy;
+using buffer::FsyncPolicy;
+using uc::RecordFormat;
+using normalize::RuleField;
 
 struct ConnectorConfig {
   std::string name;  // required, [A-Za-z0-9_.-]+
@@ -83,7 +82,7 @@ struct PathContext {
 struct NormalizationRule {
   std::string protocol;  // empty: any
   std::string source;    // empty: any; otherwise names a configured source
-  RuleField field = RuleField::kTopic;
+  RuleField field = RuleField::kAddress;
   std::string pattern;
   Location location;
 };

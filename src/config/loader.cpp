@@ -184,10 +184,10 @@ class DocumentParser {
       parse_context(*ctx, out.default_context);
     }
     static const std::vector<std::pair<std::string, RuleField>> kFields = {
-        {"topic", RuleField::kTopic},
+        {"topic", RuleField::kAddress},
         {"address", RuleField::kAddress},
-        {"browse_path", RuleField::kBrowsePath},
-        {"name", RuleField::kName}};
+        {"browse_path", RuleField::kNamePath},
+        {"name", RuleField::kNamePath}};
     for (const Reader& item : r.get_list("rules")) {
       if (!item.is_map()) {
         item.error("expected a map, got " + item.describe());
@@ -334,7 +334,8 @@ class DocumentParser {
     r->check_keys({"max_queue_size", "drop_policy", "disk_spool", "dlq", "retry", "circuit_breaker"});
     out.max_queue_size = r->get_int_or("max_queue_size", out.max_queue_size, 1, 100000000);
     out.drop_policy = r->get_enum<DropPolicy>(
-        "drop_policy", {{"block", DropPolicy::kBlock}, {"oldest", DropPolicy::kOldest}, {"newest", DropPolicy::kNewest}},
+        "drop_policy",
+        {{"block", DropPolicy::kBlock}, {"oldest", DropPolicy::kDropOldest}, {"newest", DropPolicy::kDropNewest}},
         DropPolicy::kBlock);
     if (auto s = r->get_object("disk_spool")) {
       s->check_keys({"enabled", "directory", "max_size_mb", "segment_mb", "fsync", "fsync_interval_ms"});

@@ -12,6 +12,9 @@
 
 #include "config/loader.h"
 #include "config/test_support.h"
+#include "sources/modbus/config.h"
+#include "sources/mqtt/config.h"
+#include "sources/opcua/config.h"
 
 namespace uc::config {
 namespace {
@@ -149,7 +152,7 @@ TEST(ReferenceConfig, LoadsWithoutErrors) {
   EXPECT_EQ(c.normalization.default_context.equipment, "unknown");
   ASSERT_EQ(c.normalization.rules.size(), 1U);
   EXPECT_EQ(c.normalization.rules[0].protocol, "mqtt");
-  EXPECT_EQ(c.normalization.rules[0].field, RuleField::kTopic);
+  EXPECT_EQ(c.normalization.rules[0].field, RuleField::kAddress);
   EXPECT_EQ(c.normalization.rules[0].pattern, "factory/(?P<line>[^/]+)/(?P<equipment>[^/]+)/(?P<tag_name>.+)");
   EXPECT_EQ(c.normalization.rules[0].location.line, 24);
 

@@ -6,6 +6,9 @@
 #include <vector>
 
 #include "config/test_support.h"
+#include "sources/modbus/config.h"
+#include "sources/mqtt/config.h"
+#include "sources/opcua/config.h"
 
 namespace uc::config {
 namespace {

@@ -10,31 +10,15 @@
 #include <string_view>
 #include <vector>
 
+#include "app/registry.h"
 #include "config/loader.h"
-#include "sources/modbus/config.h"
-#include "sources/mqtt/config.h"
-#include "sources/opcua/config.h"
 
 namespace uc::config::testing {
 
-struct SyntheticOptions : SourceOptions {
-  int tags = 10;
-};
-
-inline std::shared_ptr<const SourceOptions> parse_synthetic(const Reader& node, Errors& /*errors*/) {
-  node.check_keys(with_common_source_keys({"tags"}));
-  auto out = std::make_shared<SyntheticOptions>();
-  out->tags = static_cast<int>(node.get_int_or("tags", 10, 1, 1000000));
-  return out;
-}
-
-// A loader with every protocol registered and a fixed environment.
+// A loader with every protocol of app/'s table registered and a fixed environment.
 inline Loader make_loader(std::map<std::string, std::string> env = {}) {
   Loader loader;
-  loader.register_protocol("opcua", sources::opcua::parse_options);
-  loader.register_protocol("mqtt", sources::mqtt::parse_options);
-  loader.register_protocol("modbus", sources::modbus::parse_options);
-  loader.register_protocol("synthetic", parse_synthetic);
+  app::register_protocols(loader);
   loader.set_env_lookup([env = std::move(env)](const std::string& name) -> std::optional<std::string> {
     const auto it = env.find(name);
     if (it == env.end()) return std::nullopt;

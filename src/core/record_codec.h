@@ -2,6 +2,7 @@
 // protobuf wire format of proto/record.proto (Zerobus PROTO mode). Pure functions.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,6 +14,9 @@
 #include "core/status.h"
 
 namespace uc {
+
+// How records travel to a sink that can take either (zerobus.record_format).
+enum class RecordFormat : std::uint8_t { kProto, kJson };
 
 // Appends one JSON object (no newline) whose keys are exactly the column names.
 // Invalid UTF-8 in strings is replaced by U+FFFD so the line is always valid JSON.

@@ -33,6 +33,7 @@
 #include "core/status.h"
 #include "normalize/path_template.h"
 #include "normalize/quality.h"
+#include "normalize/rule_field.h"
 #include "normalize/rule.h"
 
 namespace uc::normalize {
@@ -43,11 +44,6 @@ struct Context {
   std::string site, area, line, equipment;
 };
 
-// What a rule's pattern is matched against.
-enum class RuleField {
-  kAddress,   // Sample::address (MQTT topic [+ "#" + metric], NodeId, Modbus address)
-  kNamePath,  // TagMeta::name_path (OPC UA browse path, register name); no meta → no match
-};
 
 struct Rule {
   std::string protocol;  // empty = any; compared case-insensitively with SourceInfo::protocol

@@ -1,5 +1,7 @@
 #include "pipeline/pipeline.h"
 
+#include "pipeline/metrics.h"
+
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -303,47 +305,31 @@ nlohmann::json Pipeline::status() const {
   j["sources"] = nlohmann::json::array();
   std::lock_guard lock(sources_mu_);
   for (const auto& r : sources_) {
-    const auto& c = r->counters();
     nlohmann::json targets = nlohmann::json::array();
     for (const Lane* l : r->lanes()) targets.push_back(l->target());
-    j["sources"].push_back({{"name", r->source().name()},
-                            {"protocol", r->protocol()},
-                            {"state", component_state_name(r->state())},
-                            {"last_error", r->last_error()},
-                            {"targets", targets},
-                            {"records_received", c.received.load()},
-                            {"records_normalized", c.normalized.load()},
-                            {"batches", c.batches.load()},
-                            {"reconnections", c.reconnections.load()},
-                            {"errors", c.errors.load()},
-                            {"path_collisions", c.path_collisions.load()}});
+    nlohmann::json entry = counters_json(r->counters());
+    entry.update({{"name", r->source().name()},
+                  {"protocol", r->protocol()},
+                  {"state", component_state_name(r->state())},
+                  {"last_error", r->last_error()},
+                  {"targets", targets}});
+    j["sources"].push_back(std::move(entry));
   }
   j["targets"] = nlohmann::json::array();
   for (const auto& l : lanes_) {
-    const auto& c = l->counters();
-    j["targets"].push_back({{"name", l->target()},
-                            {"sink", l->sink().name()},
-                            {"state", component_state_name(l->state())},
-                            {"last_error", l->last_error()},
-                            {"queue_size", l->queue_size()},
-                            {"queue_capacity", l->queue_capacity()},
-                            {"records_enqueued", c.enqueued.load()},
-                            {"records_delivered", c.delivered.load()},
-                            {"records_dropped",
-                             {{"oldest", c.dropped_oldest.load()},
-                              {"newest", c.dropped_newest.load()},
-                              {"shutdown", c.dropped_shutdown.load()},
-                              {"rejected", c.rejected.load()},
-                              {"corrupt", c.corrupt.load()}}},
-                            {"records_spooled", c.spooled.load()},
-                            {"records_dead_lettered", c.dead_lettered.load()},
-                            {"batches_sent", c.batches_sent.load()},
-                            {"batches_failed", c.batches_failed.load()},
-                            {"circuit_breaker", circuit_state_name(l->circuit_state())},
-                            {"spool", l->spool_status()},
-                            {"dlq",
-                             {{"messages", l->dlq() ? l->dlq()->count() : 0},
-                              {"path", l->dlq() ? l->dlq()->path() : std::string()}}}});
+    nlohmann::json entry = counters_json(l->counters());
+    entry.update({{"name", l->target()},
+                  {"sink", l->sink().name()},
+                  {"state", component_state_name(l->state())},
+                  {"last_error", l->last_error()},
+                  {"queue_size", l->queue_size()},
+                  {"queue_capacity", l->queue_capacity()},
+                  {"circuit_breaker", circuit_state_name(l->circuit_state())},
+                  {"spool", l->spool_status()},
+                  {"dlq",
+                   {{"messages", l->dlq() ? l->dlq()->count() : 0},
+                    {"path", l->dlq() ? l->dlq()->path() : std::string()}}}});
+    j["targets"].push_back(std::move(entry));
   }
   return j;
 }

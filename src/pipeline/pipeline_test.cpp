@@ -1,8 +1,10 @@
 #include "pipeline/pipeline.h"
+#include "pipeline/metrics.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -121,6 +123,63 @@ TEST(Pipeline, FansOutToEveryLaneAndAcksOnceAllDelivered) {
   EXPECT_EQ(st["sources"][0]["records_received"], 25);
   EXPECT_EQ(st["sources"][0]["state"], "stopped");
   EXPECT_EQ(st["targets"][0]["records_delivered"], 25);
+}
+
+// /api/status and /metrics are read from the same counters: after a delivered batch, every
+// family carries exactly the number the status document shows, under the documented names.
+TEST(PipelineMetrics, StatusAndMetricsShowTheSameCounters) {
+  SystemClock clock;
+  Pipeline p(clock);
+  ASSERT_TRUE(p.add_lane(opts("t1"), std::make_unique<CollectingSink>()).is_ok());
+  auto src = std::make_unique<ManualSource>("m");
+  auto* ps = src.get();
+  ASSERT_TRUE(p.add_source(std::move(src), normalizer("m"), {"t1"}, "synthetic").is_ok());
+  telemetry::MetricsRegistry registry;
+  bind_metrics(p, registry);
+  ASSERT_TRUE(p.start().is_ok());
+  std::promise<BatchOutcome> done;
+  ASSERT_TRUE(ps->context()->publish(samples(7), [&](const BatchOutcome& o) { done.set_value(o); }));
+  EXPECT_EQ(done.get_future().get().delivered, 7u);
+  p.stop(std::chrono::seconds(5));
+
+  const auto st = p.status();
+  const auto m = registry.to_json();
+  const auto value = [&](const std::string& family, const nlohmann::json& labels) {
+    for (const auto& v : m.at(family)["values"]) {
+      if (v["labels"] == labels) return v["value"];
+    }
+    ADD_FAILURE() << family << " has no series " << labels.dump();
+    return nlohmann::json();
+  };
+  const nlohmann::json src_labels = {{"source", "m"}};
+  const auto& s0 = st["sources"][0];
+  EXPECT_EQ(s0["records_received"], 7);
+  EXPECT_EQ(value("uc_records_received_total", src_labels), s0["records_received"]);
+  EXPECT_EQ(value("uc_records_normalized_total", src_labels), s0["records_normalized"]);
+  EXPECT_EQ(value("uc_reconnections_total", src_labels), s0["reconnections"]);
+  EXPECT_EQ(value("uc_source_errors_total", src_labels), s0["errors"]);
+  EXPECT_EQ(value("uc_tag_path_collisions", src_labels), s0["path_collisions"]);
+  EXPECT_EQ(value("uc_source_state", {{"source", "m"}, {"state", "stopped"}}), 1);
+  EXPECT_EQ(value("uc_source_state", {{"source", "m"}, {"state", "connected"}}), 0);
+
+  const auto& t0 = st["targets"][0];
+  const nlohmann::json lane = {{"target", "t1"}, {"sink", "collect"}};
+  EXPECT_EQ(t0["records_delivered"], 7);
+  EXPECT_EQ(value("uc_records_delivered_total", lane), t0["records_delivered"]);
+  EXPECT_EQ(value("uc_records_enqueued_total", lane), t0["records_enqueued"]);
+  EXPECT_EQ(value("uc_records_spooled_total", lane), t0["records_spooled"]);
+  EXPECT_EQ(value("uc_records_dead_lettered_total", lane), t0["records_dead_lettered"]);
+  EXPECT_EQ(value("uc_batches_sent_total", lane), t0["batches_sent"]);
+  EXPECT_EQ(value("uc_batches_failed_total", lane), t0["batches_failed"]);
+  for (const auto& [key, reason] : {std::pair{"oldest", "drop_oldest"}, std::pair{"newest", "drop_newest"},
+                                    std::pair{"shutdown", "shutdown"}, std::pair{"rejected", "rejected"},
+                                    std::pair{"corrupt", "corrupt"}}) {
+    EXPECT_EQ(value("uc_records_dropped_total", {{"target", "t1"}, {"sink", "collect"}, {"reason", reason}}),
+              t0["records_dropped"][key])
+        << key;
+  }
+  EXPECT_EQ(value("uc_queue_capacity", lane), t0["queue_capacity"]);
+  EXPECT_EQ(value("uc_circuit_breaker_state", lane), 0);
 }
 
 TEST(Pipeline, UnknownTargetIsAnError) {

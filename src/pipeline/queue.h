@@ -16,6 +16,7 @@
 #include <mutex>
 #include <vector>
 
+#include "buffer/policies.h"
 #include "core/record.h"
 #include "pipeline/source.h"
 
@@ -37,7 +38,8 @@ class AckState {
 };
 using AckRef = std::shared_ptr<AckState>;
 
-enum class DropPolicy { kBlock, kDropOldest, kDropNewest };
+// The queue's when-full policy; owned by buffer/ (policies.h), which config/ parses into.
+using buffer::DropPolicy;
 
 // A run of consecutive records in a popped batch that share one AckState.
 struct AckSpan {

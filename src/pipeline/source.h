@@ -29,7 +29,7 @@
 
 namespace uc::pipeline {
 
-// Order matches telemetry::kSourceStates (uc_source_state).
+// component_state_name() gives the `state` label of uc_source_state (pipeline/metrics.h).
 enum class ComponentState { kStopped, kConnecting, kConnected, kDegraded, kFailed };
 const char* component_state_name(ComponentState s);
 

@@ -17,6 +17,14 @@ std::uint64_t backoff_seed(const SourceRuntimeOptions& o) {
 
 }  // namespace
 
+SourceRuntimeOptions runtime_options_from(const config::SourceConfig& source) {
+  SourceRuntimeOptions o;
+  o.endpoint = source.endpoint;
+  o.backoff_initial_ms = source.backoff_initial_ms;
+  o.backoff_max_ms = source.backoff_max_ms;
+  return o;
+}
+
 SourceContext::SourceContext(std::string name, const SourceRuntimeOptions& options, Emitter& emitter)
     : name_(std::move(name)),
       options_(options),

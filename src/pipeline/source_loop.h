@@ -28,6 +28,7 @@
 #include "core/backoff.h"
 #include "core/clock.h"
 #include "core/sample.h"
+#include "config/config.h"
 #include "core/status.h"
 #include "pipeline/source.h"
 #include "telemetry/log.h"
@@ -41,6 +42,9 @@ struct SourceRuntimeOptions {
   int backoff_max_ms = 30000;      // cap of the doubling
   std::uint64_t backoff_seed = 0;  // 0: random; tests fix it
 };
+
+// From the common keys of a configured source.
+SourceRuntimeOptions runtime_options_from(const config::SourceConfig& source);
 
 class SourceContext {
  public:

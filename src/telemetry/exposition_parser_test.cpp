@@ -17,7 +17,6 @@
 #include <string>
 
 #include "telemetry/metrics.h"
-#include "telemetry/standard_metrics.h"
 
 namespace uc::telemetry {
 namespace {
@@ -116,7 +115,7 @@ TEST(ExpositionParser, TrickyLabelValuesRoundTrip) {
   auto& counter = reg.counter("uc_tricky", "Counter with tricky labels; help has \\ and\nnewline.", {"source", "k"});
   auto& gauge = reg.gauge("uc_tricky_gauge", "Gauge \"quoted\" help.", {"v"});
   reg.gauge("uc_empty_family", "Has no cells.", {"x"});
-  register_standard_metrics(reg).records_received->with({"plc1"}).inc(3);
+  reg.counter("uc_records_received_total", "Samples received from a source.", {"source"}).with({"plc1"}).inc(3);
 
   for (std::size_t i = 0; i < tricky.size(); ++i) {
     counter.with({tricky[i], std::to_string(i)}).inc(i + 1);

@@ -9,7 +9,6 @@
 #include <thread>
 #include <vector>
 
-#include "telemetry/standard_metrics.h"
 
 namespace uc::telemetry {
 namespace {
@@ -205,37 +204,6 @@ TEST(Metrics, JsonForm) {
   })");
   EXPECT_EQ(j, expected) << j.dump(2);
   EXPECT_TRUE(j["uc_records_received_total"]["values"][0]["value"].is_number_unsigned());
-}
-
-TEST(StandardMetrics, RegistersTheConnectorFamilies) {
-  MetricsRegistry reg;
-  auto m = register_standard_metrics(reg);
-  m.records_received->with({"plc1"}).inc();
-  m.records_dropped->with({"lake", "file", "drop_oldest"}).inc(3);
-  m.queue_capacity->with({"lake", "file"}).set(10000);
-  m.queue_size->set_callback({"lake", "file"}, [] { return 12.0; });
-  m.set_source_state("plc1", SourceState::kDegraded);
-  m.set_source_state("plc1", SourceState::kConnected);
-  m.set_circuit_state("lake", "zerobus", CircuitState::kOpen);
-
-  const auto j = reg.to_json();
-  for (const char* name :
-       {"uc_records_received_total", "uc_records_normalized_total", "uc_records_enqueued_total",
-        "uc_records_dropped_total", "uc_records_delivered_total", "uc_batches_sent_total", "uc_batches_failed_total",
-        "uc_reconnections_total", "uc_source_errors_total", "uc_queue_size", "uc_queue_capacity", "uc_source_state",
-        "uc_disk_spooled_bytes", "uc_dlq_messages", "uc_circuit_breaker_state"}) {
-    EXPECT_TRUE(j.contains(name)) << name;
-  }
-  EXPECT_EQ(j["uc_records_dropped_total"]["values"][0]["labels"],
-            (nlohmann::json{{"target", "lake"}, {"sink", "file"}, {"reason", "drop_oldest"}}));
-  const std::string text = reg.render_prometheus();
-  EXPECT_NE(text.find("uc_source_state{source=\"plc1\",state=\"connected\"} 1\n"), std::string::npos);
-  EXPECT_NE(text.find("uc_source_state{source=\"plc1\",state=\"degraded\"} 0\n"), std::string::npos);
-  EXPECT_NE(text.find("uc_queue_size{target=\"lake\",sink=\"file\"} 12\n"), std::string::npos);
-  EXPECT_NE(text.find("uc_circuit_breaker_state{target=\"lake\",sink=\"zerobus\"} 2\n"), std::string::npos);
-  // Idempotent: a second registration hands back the same families.
-  auto again = register_standard_metrics(reg);
-  EXPECT_EQ(again.records_received, m.records_received);
 }
 
 TEST(CounterFamily, CallbackCountersAreReadAtScrapeTimeAndAddToDirectCells) {

@@ -4,17 +4,13 @@
 #include <cstdint>
 #include <string_view>
 
+#include "app/registry.h"
 #include "config/loader.h"
-#include "sources/modbus/config.h"
-#include "sources/mqtt/config.h"
-#include "sources/opcua/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const uc::config::Loader loader = [] {
     uc::config::Loader l;
-    l.register_protocol("opcua", uc::sources::opcua::parse_options);
-    l.register_protocol("mqtt", uc::sources::mqtt::parse_options);
-    l.register_protocol("modbus", uc::sources::modbus::parse_options);
+    uc::app::register_protocols(l);
     l.set_env_lookup([](const std::string&) -> std::optional<std::string> { return "1"; });
     return l;
   }();

@@ -4,6 +4,7 @@ appear in validate/run output or in any API response."""
 import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -389,6 +390,34 @@ class CredentialsInConfig(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("no credential store at " + self.store, r.stderr)
         self.assertIn("CONNECTOR_CREDENTIAL_ZB_SECRET", r.stderr)
+
+    def test_simulate_and_dlq_resolve_credentials_like_validate(self):
+        """Every subcommand loads its config one way: a store that cannot be unlocked is the same
+        error at the key for `simulate` and `dlq` as for `validate`, and with the store they run."""
+        sim_port = harness.free_port()
+        config = self.wd.write("sim.yaml", CONFIG.format(data=self.data, port=self.port, store=self.store) +
+                               f"simulator: {{modbus: {{port: {sim_port}}}, opcua: {{enabled: false}}, "
+                               "mqtt: {enabled: false}}\n")
+        commands = (["dlq", "list", "--config", config], ["simulate", "--config", config])
+        for args in commands:
+            r = subprocess.run([BINARY, *args], capture_output=True, text=True, timeout=60,
+                               env=clean_env(CONNECTOR_MASTER_PASSWORD="wrong"))
+            self.assertEqual(r.returncode, 2, f"{args}: {r.stdout}{r.stderr}")
+            self.assertIn("web_ui.auth_token: cannot resolve credential \"api_token\": UNAUTHENTICATED", r.stderr)
+
+        r = subprocess.run([BINARY, *commands[0]], capture_output=True, text=True, timeout=60, env=self.env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("no dead-lettered records", r.stdout)
+        proc = subprocess.Popen([BINARY, *commands[1]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=self.env)
+        try:
+            harness.wait_for(lambda: socket.create_connection(("127.0.0.1", sim_port), timeout=1).close() or True,
+                             30, "the Modbus simulator")
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assert_no_secret(out + err, "simulate output")
 
     def test_run_never_exposes_secrets(self):
         proc = subprocess.Popen([BINARY, "run", "--config", self.config], stdout=subprocess.PIPE,

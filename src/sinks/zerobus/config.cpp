@@ -42,7 +42,7 @@ Options options_for(const config::ZerobusConfig& cfg, const config::TableName& t
   o.endpoint = cfg.endpoint;
   o.workspace_host = cfg.workspace_host;
   o.tls = cfg.tls;
-  o.format = cfg.record_format == config::RecordFormat::kJson ? Format::kJson : Format::kProto;
+  o.format = cfg.record_format;
   o.ack_timeout_ms = cfg.ack_timeout_ms;
   o.create_timeout_ms = cfg.create_timeout_ms;
   return o;

@@ -7,18 +7,17 @@
 #include <string>
 
 #include "config/config.h"
+#include "core/record_codec.h"
 #include "core/status.h"
 
 namespace uc::sinks::zerobus {
-
-enum class Format { kProto, kJson };
 
 struct Options {
   std::string table;           // catalog.schema.table: three non-empty parts
   std::string endpoint;        // host[:port], "https://" optional; port 443 when absent
   std::string workspace_host;  // the token endpoint's base URL
   bool tls = true;             // false only for a local test server
-  Format format = Format::kProto;
+  RecordFormat format = RecordFormat::kProto;
   std::int64_t ack_timeout_ms = 60'000;     // in-flight requests with no ack progress → new stream
   std::int64_t create_timeout_ms = 15'000;  // create_stream_response must come within this
   std::size_t max_record_bytes = 10 * 1024 * 1024;  // larger records are rejected before sending

@@ -221,7 +221,7 @@ Status ZerobusSink::open_stream() {
   zb::EphemeralStreamRequest req;
   auto* create = req.mutable_create_stream();
   create->set_table_name(options_.table);
-  if (options_.format == Format::kProto) {
+  if (options_.format == RecordFormat::kProto) {
     create->set_record_type(zb::PROTO);
     create->set_descriptor_proto(descriptor_);
   } else {
@@ -334,7 +334,7 @@ Status ZerobusSink::deliver_once(const std::vector<std::string>& payloads, const
   const std::int64_t offset = session_->next_offset();
   batch->set_offset_id(offset);
   std::size_t bytes = 0;
-  if (options_.format == Format::kProto) {
+  if (options_.format == RecordFormat::kProto) {
     auto* recs = batch->mutable_proto_encoded_batch();
     for (std::size_t i : idx) {
       recs->add_records(payloads[i]);
@@ -465,7 +465,7 @@ pipeline::WriteResult ZerobusSink::write(const std::vector<Record>& batch) {
       rejected.push_back({i, "zerobus schema check: " + p});
       continue;
     }
-    if (options_.format == Format::kProto) {
+    if (options_.format == RecordFormat::kProto) {
       append_record_proto(payloads[i], batch[i]);
     } else {
       append_record_json(payloads[i], batch[i]);
@@ -538,8 +538,8 @@ nlohmann::json ZerobusSink::diagnose() const {
     zb::EphemeralStreamRequest req;
     auto* create = req.mutable_create_stream();
     create->set_table_name(options_.table);
-    create->set_record_type(options_.format == Format::kProto ? zb::PROTO : zb::JSON);
-    if (options_.format == Format::kProto) create->set_descriptor_proto(descriptor_);
+    create->set_record_type(options_.format == RecordFormat::kProto ? zb::PROTO : zb::JSON);
+    if (options_.format == RecordFormat::kProto) create->set_descriptor_proto(descriptor_);
     std::string detail;
     bool opened = false;
     if (call.write(req)) {

@@ -10,11 +10,13 @@
 
 #include "config/config.h"
 #include "config/reader.h"
+#include "protocols/modbus/adu.h"
 #include "protocols/modbus/types.h"
 
 namespace uc::sources::modbus {
 
-enum class Transport : std::uint8_t { kTcp, kRtu };
+// The transport is the wire's framing: kTcp (MBAP over TCP) or kRtu (serial, CRC).
+using Transport = protocols::modbus::Framing;
 enum class Parity : std::uint8_t { kNone, kEven, kOdd };
 // Tables, types and orders are the wire's vocabulary (protocols/modbus/types.h).
 using protocols::modbus::ByteOrder;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "config/test_support.h"
+#include "sources/modbus/config.h"
 
 namespace uc::sources::modbus {
 namespace {

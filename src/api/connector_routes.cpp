@@ -1,0 +1,112 @@
+#include "api/connector_routes.h"
+
+#include <charconv>
+#include <optional>
+
+namespace uc::api {
+namespace {
+
+// A non-negative integer query parameter; nullopt (and *error set) when invalid.
+std::optional<std::size_t> query_size(const Request& req, std::string_view name, std::size_t fallback,
+                                      std::size_t max, std::string* error) {
+  auto v = req.query_value(name);
+  if (!v) return fallback;
+  std::size_t n = 0;
+  auto res = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (res.ec != std::errc() || res.ptr != v->data() + v->size() || n > max) {
+    *error = std::string(name) + " must be an integer between 0 and " + std::to_string(max);
+    return std::nullopt;
+  }
+  return n;
+}
+
+// One lane's DLQ as GET /api/dlq lists it; nullopt (and *error set) when it cannot be read.
+std::optional<nlohmann::json> lane_dlq(const pipeline::Lane& lane, std::size_t offset, std::size_t limit,
+                                       std::string* error) {
+  nlohmann::json t = {{"target", lane.target()}, {"sink", lane.sink().name()}};
+  if (lane.dlq() == nullptr) {
+    t["messages"] = 0;
+    t["entries"] = nlohmann::json::array();
+    return t;
+  }
+  t["messages"] = lane.dlq()->count();
+  t["path"] = lane.dlq()->path();
+  auto entries = lane.dlq()->list(offset, limit);
+  if (!entries.is_ok()) {
+    *error = entries.status().message();
+    return std::nullopt;
+  }
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& e : *entries) {
+    nlohmann::json record = nlohmann::json::parse(e.record_json, nullptr, false);
+    list.push_back(
+        {{"time_us", e.time_us}, {"reason", e.reason}, {"record", record.is_discarded() ? nlohmann::json() : record}});
+  }
+  t["entries"] = std::move(list);
+  return t;
+}
+
+Response list_dlq(const pipeline::Pipeline& pipeline, const Request& req) {
+  std::string error;
+  auto offset = query_size(req, "offset", 0, 1'000'000'000, &error);
+  auto limit = query_size(req, "limit", 100, 10'000, &error);
+  if (!offset || !limit) return Response::error(400, error);
+  const std::string target = req.query_value("target").value_or("");
+  nlohmann::json targets = nlohmann::json::array();
+  bool found = target.empty();
+  for (const pipeline::Lane* lane : pipeline.lanes()) {
+    if (!target.empty() && lane->target() != target) continue;
+    found = true;
+    auto t = lane_dlq(*lane, *offset, *limit, &error);
+    if (!t) return Response::error(500, error);
+    targets.push_back(std::move(*t));
+  }
+  if (!found) return Response::error(404, "no target named \"" + target + "\"");
+  return Response::json({{"targets", targets}});
+}
+
+Response replay_dlq(pipeline::Pipeline& pipeline, const Request& req) {
+  std::string target;
+  if (!req.body.empty()) {
+    auto body = nlohmann::json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return Response::error(400, "body must be a JSON object");
+    for (const auto& [k, v] : body.items()) {
+      if (k != "target") return Response::error(400, "unknown key \"" + k + "\"");
+      if (!v.is_string()) return Response::error(400, "target must be a string");
+      target = v.get<std::string>();
+    }
+  }
+  auto n = pipeline.replay_dlq(target);
+  if (!n.is_ok()) return Response::error(n.status().code() == StatusCode::kNotFound ? 404 : 503, n.status().message());
+  return Response::json({{"replayed", *n}});
+}
+
+Response diagnostics(const SinkKind& kind, const Request& req) {
+  if (kind.set == nullptr) return Response::error(409, kind.name + " is not enabled");
+  auto targets = kind.set->diagnose(req.query_value("target").value_or(""));
+  if (!targets.is_ok()) {
+    return Response::error(targets.status().code() == StatusCode::kNotFound ? 404 : 500, targets.status().message());
+  }
+  bool ok = true;
+  for (const auto& t : *targets) ok = ok && t.value("ok", false);
+  return Response::json({{"ok", ok}, {"targets", *targets}});
+}
+
+}  // namespace
+
+Status add_connector_routes(ApiServer& server, const ConnectorView& view) {
+  pipeline::Pipeline* p = view.pipeline;
+  Status s = server.add_route("GET", "/api/dlq", [p](const Request& req) { return list_dlq(*p, req); });
+  if (!s.is_ok()) return s;
+  s = server.add_route("POST", "/api/dlq/replay", [p](const Request& req) { return replay_dlq(*p, req); });
+  if (!s.is_ok()) return s;
+  for (const SinkKind& kind : view.sinks) {
+    if (!kind.has_diagnostics) continue;
+    s = server.add_route("GET", "/api/" + kind.name + "/diagnostics",
+                         [kind](const Request& req) { return diagnostics(kind, req); });
+    if (!s.is_ok()) return s;
+  }
+  return Status::ok();
+}
+
+}  // namespace uc::api
