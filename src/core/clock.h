@@ -2,6 +2,7 @@
 // All timestamps are microseconds since the Unix epoch (the record's wire form).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -41,7 +42,12 @@ class SystemClock final : public Clock {
   }
   void wait_until(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
                   std::int64_t deadline_us) const override {
-    cv.wait_until(lock, std::chrono::steady_clock::time_point(std::chrono::microseconds(deadline_us)));
+    // As a duration, capped: a far deadline (INT64_MAX: "until woken") would overflow the
+    // conversion to the clock's nanoseconds and return at once, a busy loop.
+    constexpr std::int64_t kMaxWaitUs = 3'600'000'000;
+    const std::int64_t left = deadline_us - steady_us();
+    if (left <= 0) return;
+    cv.wait_for(lock, std::chrono::microseconds(std::min(left, kMaxWaitUs)));
   }
   static SystemClock& instance() {
     static SystemClock clock;

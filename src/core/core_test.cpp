@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <limits>
+#include <thread>
+
+#include "core/clock.h"
 
 #include "core/record.h"
 #include "core/status.h"
@@ -10,6 +14,24 @@
 
 namespace uc {
 namespace {
+
+// A wait "until woken" (INT64_MAX) must block until notified; the deadline once overflowed
+// the conversion to the clock's nanoseconds, so the wait returned at once (a busy loop).
+TEST(SystemClock, AWaitWithoutDeadlineBlocksUntilNotified) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<bool> returned{false};
+  std::thread waiter([&] {
+    std::unique_lock lock(mu);
+    SystemClock::instance().wait_until(cv, lock, std::numeric_limits<std::int64_t>::max());
+    returned = true;
+  });
+  // The waiter may not have started yet; either way it must not return unnotified.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(returned.load());
+  while (!returned.load()) cv.notify_all();
+  waiter.join();
+}
 
 TEST(Status, RetryClassification) {
   EXPECT_TRUE(Status(StatusCode::kUnavailable, "x").is_retryable());

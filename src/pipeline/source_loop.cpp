@@ -113,7 +113,9 @@ void SourceContext::connection_failed(const Status& cause) {
   emitter_.count_error(cause.message());
   set_state(ComponentState::kConnecting, cause.message());
   static const auto logger = telemetry::get_logger("source");
-  log_limit_.log(*logger, spdlog::level::warn, "connect", "source={} not connected to {}: {}; retrying in about {} ms",
+  // Limited per cause: a peer that keeps refusing is logged a few times a minute, while a
+  // new cause (the watchdog after refusals, say) is always seen.
+  log_limit_.log(*logger, spdlog::level::warn, cause.message(), "source={} not connected to {}: {}; retrying in about {} ms",
                  name_, options_.endpoint, cause.message(), delay.count());
 }
 

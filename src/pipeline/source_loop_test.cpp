@@ -71,6 +71,24 @@ TEST(SourceLoop, StopWakesAWaitOnTheClockAtOnce) {
   EXPECT_EQ(em.states().back().first, ComponentState::kStopped);
 }
 
+// A wait "until woken" (deadline INT64_MAX) on the system clock ends with the stop (it once
+// spun holding the lock and starved the stop: SystemClock.AWaitWithoutDeadline…).
+TEST(SourceLoop, AWaitWithoutDeadlineOnTheSystemClockBlocksUntilStopped) {
+  FakeEmitter em(SystemClock::instance());
+  std::atomic<int> waits{0};
+  std::atomic<bool> waiting{false};
+  FnSource src([&](SourceContext& ctx) {
+    waiting = true;
+    while (ctx.wait_until(INT64_MAX)) ++waits;
+  });
+  SourceLoop loop(src, em, opts());
+  ASSERT_TRUE(loop.start().is_ok());
+  ASSERT_TRUE(eventually([&] { return waiting.load(); }));
+  std::this_thread::sleep_for(20ms);  // lets a spinning wait show itself; not a synchronisation
+  loop.stop();
+  EXPECT_EQ(waits.load(), 0);
+}
+
 TEST(SourceLoop, AWaitEndsWhenTheInjectedClockReachesItsDeadline) {
   ManualClock clock;
   FakeEmitter em(clock);
