@@ -106,6 +106,7 @@ void SourceContext::connected() {
 }
 
 void SourceContext::connection_failed(const Status& cause) {
+  if (stopping()) return;  // cut short by our own stop: not the peer's failure
   if (failures_ == 0) lost_at_us_ = steady_us();
   ++failures_;
   const auto delay = backoff_.delay(failures_);

@@ -77,7 +77,8 @@ class SourceContext {
   void connected();
   // An attempt failed or the connection broke: the error is counted, the state is
   // kConnecting with the cause, the next attempt is due after the back-off, and a line is
-  // logged (rate-limited, so a flapping peer does not flood the log).
+  // logged (rate-limited, so a flapping peer does not flood the log). Ignored while
+  // stopping: a socket shut down by the stop is not the peer's failure.
   void connection_failed(const Status& cause);
   int failures() const { return failures_; }
   // The source's back-off, for retries within a connection (a Modbus unit that times out).

@@ -47,6 +47,32 @@ struct Usage {
 };
 Usage usage() { return {count_entries("/proc/self/fd"), count_entries("/proc/self/task"), rss_kb()}; }
 
+// Waits (bounded) until the descriptor and thread counts hold still for 100 ms.
+Usage quiet_usage() {
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  Usage last = usage();
+  while (std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(100ms);
+    const Usage now = usage();
+    if (now.fds == last.fds && now.threads == last.threads) return now;
+    last = now;
+  }
+  return last;
+}
+
+// The simulators run in this process: the server side of the last connection closes on
+// the simulator's thread a moment after the client's stop. Waits (bounded) for the
+// counts to come back to `before`; a real leak stays and fails the comparison.
+Usage settled_usage(const Usage& before) {
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  Usage now = usage();
+  while ((now.fds > before.fds || now.threads > before.threads) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(10ms);
+    now = usage();
+  }
+  return now;
+}
+
 class CountingSink final : public pipeline::Sink {
  public:
   const std::string& name() const override { return name_; }
@@ -151,10 +177,10 @@ class SourceLifecycle : public ::testing::Test {
   void run_cycles(const std::string& name) {
     ASSERT_TRUE(pipeline_.stop_source(name).is_ok());
     for (int i = 0; i < kWarmUp; ++i) ASSERT_NO_FATAL_FAILURE(cycle(name));
-    const Usage before = usage();
+    const Usage before = quiet_usage();
     const std::uint64_t steady_before = sink_->records.load();
     for (int i = 0; i < kCycles; ++i) ASSERT_NO_FATAL_FAILURE(cycle(name)) << "cycle " << i;
-    const Usage after = usage();
+    const Usage after = settled_usage(before);
     EXPECT_EQ(after.fds, before.fds);
     EXPECT_EQ(after.threads, before.threads);
     EXPECT_LT(after.rss_kb - before.rss_kb, 4 * 1024) << "RSS " << before.rss_kb << " -> " << after.rss_kb << " kB";

@@ -112,12 +112,14 @@ class DevicePoller {
       return;
     }
     if (u.failures > 0 && u.retry_at_us > now) return;  // backing off this unit
+    if (ctx_.stopping()) return;
     const ReadOutcome o = wire_.read(read.unit, read.table, read.start, read.count, regs_.data(), bits_.data());
     if (o.ok()) {
       u.failures = 0;
       append_values(read, batch);
       return;
     }
+    if (ctx_.stopping()) return;  // the stop shut the socket: not the device's failure
     const ProtocolStatus st = status_of(o);
     last_error_ = "unit " + std::to_string(read.unit) + " " + to_string(read.table) + " " +
                   std::to_string(read.start) + "+" + std::to_string(read.count) + ": " + o.text;

@@ -31,6 +31,9 @@ struct FakeDevice {
   std::map<int, ReadOutcome> fail_unit;  // unit → outcome to answer instead
   bool refuse_connect = false;
   bool drop_connection = false;  // next read answers kConnection
+  bool block_reads = false;      // reads wait for interrupt(), then fail as a shut-down socket does
+  bool interrupted = false;
+  std::condition_variable cv;
   int connects = 0;
   int reads = 0;
 };
@@ -47,8 +50,13 @@ class FakeWire final : public Wire {
   }
   void close() override { connected_ = false; }
   ReadOutcome read(int unit, Table table, int start, int count, std::uint16_t* regs, std::uint8_t* bits) override {
-    std::lock_guard lock(d_.mu);
+    std::unique_lock lock(d_.mu);
     ++d_.reads;
+    d_.cv.notify_all();
+    if (d_.block_reads) {
+      d_.cv.wait(lock, [&] { return d_.interrupted; });
+      return {ReadOutcome::Kind::kConnection, 0, "Connection reset by peer"};
+    }
     if (!connected_) return {ReadOutcome::Kind::kConnection, 0, "not connected"};
     if (d_.drop_connection) {
       d_.drop_connection = false;
@@ -65,7 +73,11 @@ class FakeWire final : public Wire {
     return {};
   }
   void flush() override {}
-  void interrupt() override {}
+  void interrupt() override {
+    std::lock_guard lock(d_.mu);
+    d_.interrupted = true;
+    d_.cv.notify_all();
+  }
 
  private:
   FakeDevice& d_;
@@ -269,6 +281,24 @@ TEST(ModbusSource, StopReturnsPromptlyWhileBackingOff) {
   const auto t0 = std::chrono::steady_clock::now();
   run.stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+}
+
+// A read cut short by the stop is not a device failure: no bad samples, no error, no
+// "not connected" state or log.
+TEST(ModbusSource, AReadCutByTheStopPublishesNothingBadAndCountsNoError) {
+  FakeDevice dev;
+  dev.block_reads = true;
+  Options o = options();
+  o.registers = {reg("x", Table::kHolding, 0, DataType::kUint16)};
+  SourceRun run(dev, o);
+  {
+    std::unique_lock lock(dev.mu);
+    ASSERT_TRUE(dev.cv.wait_for(lock, 5s, [&] { return dev.reads > 0; }));
+  }
+  run.stop();
+  EXPECT_EQ(run.em.published(), 0u);
+  EXPECT_EQ(run.em.errors_.load(), 0);
+  for (const auto& [state, detail] : run.states()) EXPECT_TRUE(detail.empty()) << detail;
 }
 
 TEST(ModbusDevicePlan, GroupsByIntervalUnitAndTableAndCoalesces) {
