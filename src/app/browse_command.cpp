@@ -6,13 +6,13 @@
 #include <set>
 
 #include "app/commands.h"
-#include "sources/opcua/client.h"
+#include "clients/opcua/client.h"
 
 namespace uc::app {
 namespace {
 
 namespace ua = uc::opcua;
-using sources::opcua::Client;
+using clients::opcua::Client;
 
 const char* node_class_name(ua::NodeClass c) {
   switch (c) {
@@ -134,7 +134,7 @@ int cmd_browse(const BrowseCommandOptions& o) {
     std::cerr << "browse: bad root node id \"" << o.root << "\"\n";
     return kExitUsage;
   }
-  sources::opcua::ClientOptions co;
+  clients::opcua::ClientOptions co;
   co.endpoint_url = o.endpoint;
   co.timeout_ms = o.timeout_ms;
   co.session_name = "unified-connector browse";

@@ -7,7 +7,7 @@
 #include "protocols/opcua/encoding.h"
 #include "protocols/opcua/generated/node_ids.h"
 #include "sources/opcua/config.h"
-#include "sources/opcua/opcua_source.h"
+#include "sources/opcua/tags.h"
 
 namespace uc::sources::opcua {
 namespace {

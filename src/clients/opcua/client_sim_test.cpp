@@ -7,17 +7,40 @@
 #include <set>
 #include <thread>
 
+#include "clients/opcua/client.h"
 #include "protocols/opcua/generated/node_ids.h"
 #include "protocols/opcua/generated/status_codes.h"
 #include "simulator/opcua/opcua_server.h"
-#include "sources/opcua/client.h"
-#include "sources/opcua/opcua_source.h"
 
-namespace uc::sources::opcua {
+namespace uc::clients::opcua {
 namespace {
 
 namespace ua = uc::opcua;
 namespace sim = uc::simulator::opcua;
+
+// "Objects/1:Demo/Static" from the Root folder; a segment without "ns:" takes the
+// namespace of the one before it (the first: 0).
+ua::BrowsePath browse_path(const std::string& text) {
+  ua::BrowsePath bp;
+  bp.starting_node = ua::NodeId(ua::ids::kRootFolder);
+  std::uint16_t ns = 0;
+  std::size_t from = 0;
+  while (from <= text.size()) {
+    const std::size_t slash = std::min(text.find('/', from), text.size());
+    std::string seg = text.substr(from, slash - from);
+    if (const auto colon = seg.find(':'); colon != std::string::npos) {
+      ns = static_cast<std::uint16_t>(std::stoi(seg.substr(0, colon)));
+      seg = seg.substr(colon + 1);
+    }
+    ua::RelativePathElement e;
+    e.reference_type_id = ua::NodeId(ua::ids::kHierarchicalReferences);
+    e.include_subtypes = true;
+    e.target_name = ua::QualifiedName{ns, seg};
+    bp.relative_path.elements.push_back(std::move(e));
+    from = slash + 1;
+  }
+  return bp;
+}
 
 class SimulatorClient : public ::testing::Test {
  protected:
@@ -163,12 +186,7 @@ TEST_F(SimulatorClient, TranslateIsSplitAndResultsKeepTheirOrder) {
                                           "Objects/1:Demo/Nothing",      "Objects/1:Demo/Dynamic/Counter",
                                           "Objects/1:Plant/Site1",       "Objects/Server",
                                           "Objects/1:Demo/Static/String"};
-  for (const auto& t : texts) {
-    std::vector<PathSegment> segs;
-    std::string error;
-    ASSERT_TRUE(parse_browse_path(t, segs, error)) << error;
-    paths.push_back(to_browse_path(segs));
-  }
+  for (const auto& t : texts) paths.push_back(browse_path(t));
   auto r = c.translate(paths);  // 7 paths, at most 3 per request
   ASSERT_TRUE(r) << r.status().message();
   ASSERT_EQ(r->size(), texts.size());
@@ -261,4 +279,4 @@ TEST_F(SimulatorClient, PublishAnswersArrivingDuringAnotherCallAreKeptThenTheSub
 }
 
 }  // namespace
-}  // namespace uc::sources::opcua
+}  // namespace uc::clients::opcua

@@ -7,11 +7,11 @@
 
 #include <memory>
 
+#include "clients/opcua/client.h"
 #include "protocols/opcua/encoding.h"
 #include "protocols/opcua/transport.h"
-#include "sources/opcua/client.h"
 
-namespace uc::sources::opcua {
+namespace uc::clients::opcua {
 namespace {
 
 namespace ua = uc::opcua;
@@ -199,5 +199,28 @@ TEST(OpcuaIdentity, UserNameWithPlainOrEncryptedPassword) {
             "the server offers no UserName login on a security None endpoint (user token types: Anonymous)");
 }
 
+TEST(OpcuaClientEndpoint, ParsesHostPortAndPath) {
+  std::string host, port;
+  ASSERT_TRUE(parse_endpoint("opc.tcp://127.0.0.1:4841/UA/Server", host, port));
+  EXPECT_EQ(host, "127.0.0.1");
+  EXPECT_EQ(port, "4841");
+  ASSERT_TRUE(parse_endpoint("opc.tcp://plc", host, port));
+  EXPECT_EQ(port, "4840");
+  ASSERT_TRUE(parse_endpoint("opc.tcp://[::1]:48400", host, port));
+  EXPECT_EQ(host, "::1");
+  EXPECT_FALSE(parse_endpoint("http://x", host, port));
+  EXPECT_FALSE(parse_endpoint("opc.tcp://", host, port));
+}
+
+TEST(OpcuaClient, RefusedConnectionIsRetryable) {
+  ClientOptions o;
+  o.endpoint_url = "opc.tcp://127.0.0.1:1";
+  o.timeout_ms = 2000;
+  Client c(o);
+  Status s = c.connect();
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_TRUE(s.is_retryable()) << s.to_string();
+}
+
 }  // namespace
-}  // namespace uc::sources::opcua
+}  // namespace uc::clients::opcua

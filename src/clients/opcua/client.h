@@ -38,7 +38,7 @@
 #include "protocols/opcua/generated/types.h"
 #include "protocols/opcua/transport.h"
 
-namespace uc::sources::opcua {
+namespace uc::clients::opcua {
 
 namespace ua = uc::opcua;
 
@@ -148,8 +148,8 @@ class Client {
   Result<std::vector<ua::MonitoredItemCreateResult>> create_monitored_items(
       std::uint32_t subscription_id, const std::vector<ua::MonitoredItemCreateRequest>& items);
   // Sends a PublishRequest carrying `acks` without waiting; timeout_hint_ms tells the
-  // server how long it may park the request.
-  Status send_publish(const std::vector<ua::SubscriptionAcknowledgement>& acks, std::uint32_t timeout_hint_ms);
+  // server how long it may park the request. Returns the request id.
+  Result<std::uint32_t> send_publish(const std::vector<ua::SubscriptionAcknowledgement>& acks, std::uint32_t timeout_hint_ms);
   std::size_t outstanding_publishes() const { return publishes_.size(); }
   // Request ids grow: a Publish answered with an id below a mark was sent before it.
   std::uint32_t last_publish_request_id() const { return last_publish_id_; }
@@ -260,4 +260,4 @@ Status Client::decode_response(const std::string& body, Resp& response) {
   return Status::ok();
 }
 
-}  // namespace uc::sources::opcua
+}  // namespace uc::clients::opcua

@@ -1,4 +1,4 @@
-#include "sources/opcua/client.h"
+#include "clients/opcua/client.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -15,7 +15,7 @@
 #include "protocols/opcua/generated/node_ids.h"
 #include "protocols/opcua/generated/status_codes.h"
 
-namespace uc::sources::opcua {
+namespace uc::clients::opcua {
 
 namespace ids = uc::opcua::ids;
 
@@ -615,7 +615,8 @@ Result<std::vector<ua::MonitoredItemCreateResult>> Client::create_monitored_item
   return out;
 }
 
-Status Client::send_publish(const std::vector<ua::SubscriptionAcknowledgement>& acks, std::uint32_t timeout_hint_ms) {
+Result<std::uint32_t> Client::send_publish(const std::vector<ua::SubscriptionAcknowledgement>& acks,
+                                           std::uint32_t timeout_hint_ms) {
   if (auto s = renew_if_due(); !s.is_ok()) return s;
   ua::PublishRequest req;
   req.request_header = header();
@@ -624,7 +625,7 @@ Status Client::send_publish(const std::vector<ua::SubscriptionAcknowledgement>& 
   const std::uint32_t request_id = next_request_id();
   if (auto s = send_chunks(ua::ChunkKind::kMessage, request_id, ua::encode_service(req)); !s.is_ok()) return s;
   publishes_.push_back(request_id);
-  return Status::ok();
+  return request_id;
 }
 
 Result<ua::PublishResponse> Client::wait_publish(int wait_ms) {
@@ -652,7 +653,7 @@ Result<ua::PublishResponse> Client::wait_publish(int wait_ms) {
 }
 
 Result<ua::PublishResponse> Client::publish(const std::vector<ua::SubscriptionAcknowledgement>& acks, int wait_ms) {
-  if (auto s = send_publish(acks, static_cast<std::uint32_t>(wait_ms)); !s.is_ok()) return s;
+  if (auto id = send_publish(acks, static_cast<std::uint32_t>(wait_ms)); !id) return id.status();
   return wait_publish(wait_ms);
 }
 
@@ -833,4 +834,4 @@ Result<ua::ExtensionObject> user_identity_token(const ClientOptions& options, co
   return ua::make_extension(token);
 }
 
-}  // namespace uc::sources::opcua
+}  // namespace uc::clients::opcua

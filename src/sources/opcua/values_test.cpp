@@ -2,11 +2,10 @@
 // Variant values relocate (libstdc++ inlining).
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 
-#include "sources/opcua/opcua_source.h"
-
 #include <gtest/gtest.h>
 
-#include "sources/opcua/client.h"
+#include "sources/opcua/tags.h"
+#include "sources/opcua/values.h"
 
 namespace uc::sources::opcua {
 namespace {
@@ -50,29 +49,6 @@ TEST(OpcuaSourceGlob, SegmentsAndDoubleStar) {
   EXPECT_TRUE(glob_match("*/Temp?", "Oven/Temp1"));
   EXPECT_FALSE(glob_match("*/Temp?", "Oven/Temp12"));
   EXPECT_FALSE(glob_match("a/b", "a"));
-}
-
-TEST(OpcuaClientEndpoint, ParsesHostPortAndPath) {
-  std::string host, port;
-  ASSERT_TRUE(parse_endpoint("opc.tcp://127.0.0.1:4841/UA/Server", host, port));
-  EXPECT_EQ(host, "127.0.0.1");
-  EXPECT_EQ(port, "4841");
-  ASSERT_TRUE(parse_endpoint("opc.tcp://plc", host, port));
-  EXPECT_EQ(port, "4840");
-  ASSERT_TRUE(parse_endpoint("opc.tcp://[::1]:48400", host, port));
-  EXPECT_EQ(host, "::1");
-  EXPECT_FALSE(parse_endpoint("http://x", host, port));
-  EXPECT_FALSE(parse_endpoint("opc.tcp://", host, port));
-}
-
-TEST(OpcuaClient, RefusedConnectionIsRetryable) {
-  ClientOptions o;
-  o.endpoint_url = "opc.tcp://127.0.0.1:1";
-  o.timeout_ms = 2000;
-  Client c(o);
-  Status s = c.connect();
-  EXPECT_FALSE(s.is_ok());
-  EXPECT_TRUE(s.is_retryable()) << s.to_string();
 }
 
 }  // namespace
