@@ -12,11 +12,11 @@ Lane::Lane(LaneOptions options, std::unique_ptr<Sink> sink, const Clock& clock)
     : options_(std::move(options)),
       sink_(std::move(sink)),
       clock_(clock),
-      queue_(options_.capacity, options_.policy),
+      queue_(options_.capacity, options_.policy, clock),
       breaker_(options_.breaker, clock) {}
 
 Lane::~Lane() {
-  if (worker_.joinable() || writer_.joinable()) stop(std::chrono::steady_clock::now());
+  if (worker_.joinable() || writer_.joinable()) stop(clock_.steady_us());
 }
 
 Status Lane::start() {
@@ -64,11 +64,11 @@ Status Lane::start() {
   return Status::ok();
 }
 
-void Lane::stop(std::chrono::steady_clock::time_point deadline) {
+void Lane::stop(std::int64_t deadline_us) {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
-    deadline_ = deadline;
+    deadline_us_ = deadline_us;
   }
   cv_.notify_all();
   queue_.close();
@@ -130,25 +130,27 @@ void Lane::set_error(const std::string& e) {
 
 bool Lane::past_deadline() const {
   std::lock_guard lock(mu_);
-  return stopping_ && std::chrono::steady_clock::now() >= deadline_;
+  return stopping_ && clock_.steady_us() >= deadline_us_;
 }
 
-bool Lane::wait_until_or_deadline(std::chrono::steady_clock::time_point t) {
+bool Lane::wait_until_or_deadline(std::int64_t until_us) {
   std::unique_lock lock(mu_);
   for (;;) {
-    auto until = stopping_ ? std::min(t, deadline_) : t;
-    if (std::chrono::steady_clock::now() >= until) break;
-    cv_.wait_until(lock, until);
+    const std::int64_t until = stopping_ ? std::min(until_us, deadline_us_) : until_us;
+    if (clock_.steady_us() >= until) break;
+    clock_.wait_until(cv_, lock, until);
   }
-  return !(stopping_ && std::chrono::steady_clock::now() >= deadline_);
+  return !(stopping_ && clock_.steady_us() >= deadline_us_);
 }
+
+std::int64_t Lane::in_us(std::chrono::microseconds d) const { return clock_.steady_us() + d.count(); }
 
 Lane::Delivery Lane::deliver(const std::vector<Record>& batch) {
   auto backoff = options_.retry_initial;
   for (;;) {
     if (!breaker_.allow()) {
       circuit_state_ = breaker_.state();
-      if (!wait_until_or_deadline(std::chrono::steady_clock::now() + breaker_.wait_time())) return {};
+      if (!wait_until_or_deadline(in_us(breaker_.wait_time()))) return {};
       continue;
     }
     circuit_state_ = breaker_.state();
@@ -178,7 +180,7 @@ Lane::Delivery Lane::deliver(const std::vector<Record>& batch) {
                    "target={} write failed, retrying with backoff (now {} ms, circuit {}): {}", options_.target,
                    backoff.count(), circuit_state_name(breaker_.state()), r.status.to_string());
     std::uniform_int_distribution<std::int64_t> jitter(backoff.count() / 2, backoff.count());
-    if (!wait_until_or_deadline(std::chrono::steady_clock::now() + std::chrono::milliseconds(jitter(rng_)))) {
+    if (!wait_until_or_deadline(in_us(std::chrono::milliseconds(jitter(rng_))))) {
       return {};
     }
     backoff = std::min(backoff * 2, options_.retry_max);
@@ -316,7 +318,7 @@ void Lane::run_spool_writer() {
       log_limit_.log(*spdlog::default_logger(), spdlog::level::warn, "spool",
                      "target={} cannot write to the spool ({}); holding records in memory", options_.target,
                      s.to_string());
-      if (!wait_until_or_deadline(std::chrono::steady_clock::now() + std::chrono::milliseconds(50))) {
+      if (!wait_until_or_deadline(in_us(std::chrono::milliseconds(50)))) {
         counters_.dropped_shutdown += batch.size();
         spdlog::error("target={} dropped {} records at shutdown: the spool is full or failing ({})",
                       options_.target, batch.size(), s.to_string());
@@ -337,7 +339,7 @@ void Lane::run_spool_delivery() {
   std::vector<Record> spare;  // delivered records, decoded into again (at most one batch)
   std::uint64_t last_seq = 0;
   std::uint64_t acked = spool_->acked_seq();
-  std::chrono::steady_clock::time_point first_at{};
+  std::int64_t first_at_us = 0;
   const std::size_t max_records = std::max<std::size_t>(options_.batch.max_records, 1);
   for (;;) {
     if (pending.size() < max_records) {
@@ -346,7 +348,7 @@ void Lane::run_spool_delivery() {
         set_error("disk spool: " + s.to_string());
         log_limit_.log(*spdlog::default_logger(), spdlog::level::err, "spool-read", "target={} spool read: {}",
                        options_.target, s.to_string());
-        if (!wait_until_or_deadline(std::chrono::steady_clock::now() + std::chrono::seconds(1))) break;
+        if (!wait_until_or_deadline(in_us(std::chrono::seconds(1)))) break;
         continue;
       }
       for (auto& r : raw) {
@@ -356,7 +358,7 @@ void Lane::run_spool_delivery() {
           spare.pop_back();
         }
         if (decoder.decode(r.payload, rec).is_ok()) {
-          if (pending.empty()) first_at = std::chrono::steady_clock::now();
+          if (pending.empty()) first_at_us = clock_.steady_us();
           pending.push_back(std::move(rec));
         } else {
           spare.push_back(std::move(rec));
@@ -372,10 +374,10 @@ void Lane::run_spool_delivery() {
       if (last_seq > acked && spool_->ack(last_seq).is_ok()) acked = last_seq;  // only corrupt records read
       {
         std::unique_lock lock(mu_);
-        if (stopping_ && ((writer_done_ && spool_->unread() == 0) || std::chrono::steady_clock::now() >= deadline_)) {
+        if (stopping_ && ((writer_done_ && spool_->unread() == 0) || clock_.steady_us() >= deadline_us_)) {
           break;
         }
-        cv_.wait_for(lock, std::chrono::milliseconds(100));
+        clock_.wait_until(cv_, lock, in_us(std::chrono::milliseconds(100)));
       }
       continue;
     }
@@ -386,10 +388,10 @@ void Lane::run_spool_delivery() {
       stopping = stopping_;
     }
     if (!full && !stopping && spool_->unread() == 0) {
-      auto linger_end = first_at + options_.batch.linger;
-      if (std::chrono::steady_clock::now() < linger_end) {
+      const std::int64_t linger_end = first_at_us + options_.batch.linger.count();
+      if (clock_.steady_us() < linger_end) {
         std::unique_lock lock(mu_);
-        cv_.wait_until(lock, linger_end);
+        clock_.wait_until(cv_, lock, linger_end);
         continue;
       }
     }

@@ -16,6 +16,7 @@
 // whole batch. Rejected records go to the target's DLQ with the reason; when the DLQ
 // itself cannot be written they are counted as dropped (reason "rejected") and logged.
 // The lane's threads are the only callers of the sink, the spool's read side and the DLQ.
+// Every wait (retry back-off, breaker, linger, shutdown deadline) is on the injected Clock.
 #pragma once
 
 #include <atomic>
@@ -75,10 +76,10 @@ class Lane {
   // Opens the spool (recovering what a previous run left) and the DLQ, starts the sink
   // and the threads. A spool that cannot be opened safely is an error.
   Status start();
-  // Refuses new records; delivers until `deadline`. Memory only: what is still
+  // Refuses new records; delivers until `deadline_us` (steady time of the lane's clock). Memory only: what is still
   // undelivered then is dropped (reason "shutdown", counted, logged). With a spool:
   // everything queued is first written to the spool, and what is undelivered stays there.
-  void stop(std::chrono::steady_clock::time_point deadline);
+  void stop(std::int64_t deadline_us);
 
   // Refuses new records (releasing producers blocked on a full queue) while the lane
   // keeps working on what it holds. stop() does this too.
@@ -120,7 +121,8 @@ class Lane {
   // Puts rejected records into the DLQ; returns how many could not be (counted dropped).
   std::size_t dead_letter(const std::vector<Record>& batch, const std::vector<Rejection>& rejected);
   void resolve_memory(const std::vector<AckSpan>& acks, const std::vector<Record>& batch, const Delivery& d);
-  bool wait_until_or_deadline(std::chrono::steady_clock::time_point t);  // false when the deadline passed
+  bool wait_until_or_deadline(std::int64_t until_us);  // false when the deadline passed
+  std::int64_t in_us(std::chrono::microseconds d) const;  // steady time `d` from now
   bool past_deadline() const;
   void set_error(const std::string& e);
   void log_drop(const char* reason, std::size_t n);
@@ -141,12 +143,12 @@ class Lane {
   bool sink_started_ = false;  // control thread only
   std::mt19937_64 rng_{std::random_device{}()};  // backoff jitter; delivery thread only
   // Quiet when a target is down for long: one line per kind of trouble per 30 s.
-  telemetry::RateLimitedLog log_limit_{SystemClock::instance(), 1, std::chrono::seconds(30)};
+  telemetry::RateLimitedLog log_limit_{clock_, 1, std::chrono::seconds(30)};
 
   mutable std::mutex mu_;  // guards the fields below
   std::condition_variable cv_;  // stop requests and "the spool has new records"
   bool stopping_ = false;
-  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+  std::int64_t deadline_us_ = INT64_MAX;  // steady
   std::string last_error_;
 };
 

@@ -46,6 +46,9 @@ class ScriptedSink final : public Sink {
   bool stopped = false;
 };
 
+// A shutdown deadline `d` from now on the system clock (the lanes' default).
+std::int64_t in(std::chrono::microseconds d) { return SystemClock::instance().steady_us() + d.count(); }
+
 LaneOptions fast_options() {
   LaneOptions o;
   o.target = "t";
@@ -94,7 +97,7 @@ TEST(Lane, DeliversInOrderAndAcks) {
   lane.push(numbered(0, 25), out.make(25));
   auto o = out.wait();
   EXPECT_EQ(o.delivered, 25u);
-  lane.stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  lane.stop(in(std::chrono::seconds(5)));
   ASSERT_EQ(s->delivered.size(), 25u);
   for (std::int64_t i = 0; i < 25; ++i) EXPECT_EQ(s->delivered[static_cast<std::size_t>(i)], i);
   EXPECT_TRUE(s->stopped);
@@ -110,10 +113,100 @@ TEST(Lane, RetriesRetryableFailuresThenDelivers) {
   Outcome out;
   lane.push(numbered(0, 5), out.make(5));
   EXPECT_EQ(out.wait().delivered, 5u);
-  lane.stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  lane.stop(in(std::chrono::seconds(5)));
   EXPECT_EQ(lane.counters().batches_failed, 3u);
   EXPECT_EQ(s->delivered.size(), 5u);
   EXPECT_EQ(lane.last_error(), "UNAVAILABLE: down");
+}
+
+// A sink that is down until the lane's clock reaches `up_at_us`, and notes the clock's
+// time of every write.
+class ClockedSink final : public Sink {
+ public:
+  explicit ClockedSink(const Clock& clock) : clock_(clock) {}
+  const std::string& name() const override { return name_; }
+  Status start() override { return Status::ok(); }
+  WriteResult write(const std::vector<Record>&) override {
+    std::lock_guard lock(mu);
+    times.push_back(clock_.steady_us());
+    return clock_.steady_us() >= up_at_us ? WriteResult::delivered() : WriteResult::retry(unavailable("down"));
+  }
+  void stop() override {}
+  std::vector<std::int64_t> write_times() {
+    std::lock_guard lock(mu);
+    return times;
+  }
+  std::mutex mu;
+  std::int64_t up_at_us = INT64_MAX;
+  std::vector<std::int64_t> times;
+
+ private:
+  const Clock& clock_;
+  std::string name_ = "clocked";
+};
+
+// Moves `clock` in `step_us` steps (the lane waits on it, polling every ManualClock::kPollMs
+// of real time) until `done()`, at most `max_steps` steps; false when it never happened.
+// The lane may see the clock late, never early: tests check lower bounds of waits.
+template <typename Done>
+bool advance_until(ManualClock& clock, std::int64_t step_us, Done done, int max_steps = 2000) {
+  for (int i = 0; i < max_steps; ++i) {
+    if (done()) return true;
+    clock.advance_us(step_us);
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return done();
+}
+
+// The retry back-off runs on the lane's clock: each retry waits at least half of the
+// current back-off (jitter), which doubles up to retry_max; the seconds pass on the fake
+// clock only.
+TEST(Lane, RetryBackOffDoublesOnTheInjectedClock) {
+  ManualClock clock;
+  auto sink = std::make_unique<ClockedSink>(clock);
+  auto* s = sink.get();
+  LaneOptions o = fast_options();
+  o.retry_initial = std::chrono::seconds(1);
+  o.retry_max = std::chrono::seconds(4);
+  o.breaker.failure_threshold = 100;
+  s->up_at_us = clock.steady_us() + 10'000'000;
+  Lane lane(o, std::move(sink), clock);
+  ASSERT_TRUE(lane.start().is_ok());
+  Outcome out;
+  lane.push(numbered(0, 5), out.make(5));
+  ASSERT_TRUE(advance_until(clock, 50'000, [&] { return lane.counters().delivered.load() == 5; }));
+  const auto t = s->write_times();
+  ASSERT_GE(t.size(), 3u);
+  for (std::size_t i = 1; i < t.size(); ++i) {
+    const std::int64_t backoff_ms = std::min<std::int64_t>(1000LL << std::min<std::size_t>(i - 1, 4), 4000);
+    EXPECT_GE(t[i] - t[i - 1], backoff_ms * 1000 / 2) << "retry " << i;
+  }
+  EXPECT_GE(t.back(), s->up_at_us);
+  lane.stop(clock.steady_us());
+}
+
+// The breaker opens after failure_threshold failures and lets one trial through only
+// when open_duration has passed on the lane's clock.
+TEST(Lane, OpenBreakerWaitsItsDurationOnTheInjectedClock) {
+  ManualClock clock;
+  auto sink = std::make_unique<ClockedSink>(clock);
+  auto* s = sink.get();
+  LaneOptions o = fast_options();
+  o.retry_initial = std::chrono::milliseconds(100);
+  o.retry_max = std::chrono::milliseconds(100);
+  o.breaker.failure_threshold = 3;
+  o.breaker.open_duration = std::chrono::seconds(60);
+  s->up_at_us = clock.steady_us() + 30'000'000;  // up long before the breaker lets a trial through
+  Lane lane(o, std::move(sink), clock);
+  ASSERT_TRUE(lane.start().is_ok());
+  Outcome out;
+  lane.push(numbered(0, 5), out.make(5));
+  ASSERT_TRUE(advance_until(clock, 500'000, [&] { return lane.counters().delivered.load() == 5; }));
+  const auto t = s->write_times();
+  ASSERT_EQ(t.size(), 4u) << "three failures open the breaker; the fourth write is the trial";
+  EXPECT_GE(t[3] - t[2], 60'000'000);
+  EXPECT_EQ(lane.circuit_state(), CircuitBreaker::State::kClosed);
+  lane.stop(clock.steady_us());
 }
 
 TEST(Lane, NonRetryableFailureRejectsTheBatch) {
@@ -126,7 +219,7 @@ TEST(Lane, NonRetryableFailureRejectsTheBatch) {
   lane.push(numbered(0, 5), out.make(5));
   auto o = out.wait();
   EXPECT_EQ(o.rejected, 5u);
-  lane.stop(std::chrono::steady_clock::now());
+  lane.stop(in(std::chrono::seconds(0)));
   EXPECT_EQ(lane.counters().rejected, 5u);
 }
 
@@ -142,7 +235,7 @@ TEST(Lane, OneRejectedRecordDoesNotBlockItsBatchMates) {
   auto o = out.wait();
   EXPECT_EQ(o.delivered, 5u);
   EXPECT_EQ(o.rejected, 1u);
-  lane.stop(std::chrono::steady_clock::now());
+  lane.stop(in(std::chrono::seconds(0)));
   EXPECT_EQ(s->delivered, (std::vector<std::int64_t>{0, 1, 3, 4, 5}));
 }
 
@@ -153,7 +246,7 @@ TEST(Lane, DeadSinkAtShutdownDropsAndCountsEverything) {
   ASSERT_TRUE(lane.start().is_ok());
   Outcome out;
   lane.push(numbered(0, 30), out.make(30));
-  lane.stop(std::chrono::steady_clock::now() + std::chrono::milliseconds(20));
+  lane.stop(in(std::chrono::milliseconds(20)));
   auto o = out.wait();
   EXPECT_EQ(o.dropped, 30u);
   EXPECT_EQ(lane.counters().dropped_shutdown, 30u);
@@ -257,7 +350,7 @@ TEST_F(SpoolLaneTest, AcksWhenSpooledAndDeliversAfterTheSinkComesBack) {
     s->up = true;
   }
   wait_for([&] { return s->delivered_count() == 25; });
-  lane.stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  lane.stop(in(std::chrono::seconds(5)));
   for (std::int64_t i = 0; i < 25; ++i) EXPECT_EQ(s->delivered[static_cast<std::size_t>(i)], i);
   EXPECT_EQ(lane.spool_unacked(), 0u);
 }
@@ -271,7 +364,7 @@ TEST_F(SpoolLaneTest, UndeliveredRecordsSurviveStopAndAreDeliveredAfterRestart) 
     Outcome out;
     lane.push(numbered(0, 40), out.make(40));
     out.wait();
-    lane.stop(std::chrono::steady_clock::now() + std::chrono::milliseconds(20));
+    lane.stop(in(std::chrono::milliseconds(20)));
     EXPECT_EQ(lane.counters().dropped_shutdown, 0u);  // nothing dropped: it stays in the spool
   }
   auto sink = std::make_unique<SwitchableSink>();
@@ -279,7 +372,7 @@ TEST_F(SpoolLaneTest, UndeliveredRecordsSurviveStopAndAreDeliveredAfterRestart) 
   Lane lane(options(), std::move(sink));
   ASSERT_TRUE(lane.start().is_ok());
   wait_for([&] { return s->delivered_count() == 40; });
-  lane.stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  lane.stop(in(std::chrono::seconds(5)));
   for (std::int64_t i = 0; i < 40; ++i) EXPECT_EQ(s->delivered[static_cast<std::size_t>(i)], i);
 }
 
@@ -308,35 +401,8 @@ TEST_F(SpoolLaneTest, RejectedRecordsGoToTheDlqAndReplayDeliversThem) {
   EXPECT_EQ(*n, 2u);
   wait_for([&] { return lane.counters().dead_lettered.load() == 4; });  // rejected again, back in the DLQ
   EXPECT_EQ(lane.dlq()->count(), 2u);
-  lane.stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  lane.stop(in(std::chrono::seconds(5)));
   EXPECT_EQ(lane.counters().rejected, 0u);
-}
-
-TEST_F(SpoolLaneTest, CircuitBreakerOpensAndStopsHammering) {
-  auto sink = std::make_unique<SwitchableSink>();
-  auto* s = sink.get();
-  s->up = false;
-  LaneOptions o = options();
-  o.breaker.failure_threshold = 3;
-  o.breaker.open_duration = std::chrono::seconds(60);
-  Lane lane(o, std::move(sink));
-  ASSERT_TRUE(lane.start().is_ok());
-  Outcome out;
-  lane.push(numbered(0, 5), out.make(5));
-  out.wait();
-  wait_for([&] { return lane.circuit_state() == CircuitBreaker::State::kOpen; });
-  int writes_when_open = 0;
-  {
-    std::lock_guard lock(s->mu);
-    writes_when_open = s->writes;
-  }
-  EXPECT_EQ(writes_when_open, 3);
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  {
-    std::lock_guard lock(s->mu);
-    EXPECT_EQ(s->writes, 3);  // open: no more attempts for open_duration
-  }
-  lane.stop(std::chrono::steady_clock::now());
 }
 
 TEST_F(SpoolLaneTest, FullSpoolWithDropNewestCountsTheDrops) {
@@ -356,7 +422,7 @@ TEST_F(SpoolLaneTest, FullSpoolWithDropNewestCountsTheDrops) {
     lane.push(std::move(batch), out.make(100));
     dropped_seen += out.wait().dropped;
   }
-  lane.stop(std::chrono::steady_clock::now());
+  lane.stop(in(std::chrono::seconds(0)));
   EXPECT_GT(dropped_seen, 0u);
   EXPECT_EQ(lane.counters().dropped_newest + lane.counters().dropped_oldest, dropped_seen);
   EXPECT_EQ(lane.counters().spooled + dropped_seen, 10'000u);
@@ -395,7 +461,7 @@ TEST_F(SpoolLaneTest, FullSpoolWithDropOldestKeepsTheNewestAndCountsTheDrops) {
   // A batch the delivery worker already held when its segment was dropped is still
   // delivered, so wait for the spool to empty rather than for an exact count.
   wait_for([&] { return lane.spool_unacked() == 0 && s->delivered_count() > 0; });
-  lane.stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  lane.stop(in(std::chrono::seconds(5)));
   // What survived is the newest, in order, ending with the last record pushed.
   ASSERT_FALSE(s->delivered.empty());
   EXPECT_EQ(s->delivered.back(), 4999);
@@ -431,7 +497,7 @@ TEST_F(SpoolLaneTest, FullSpoolWithBlockHoldsRecordsUntilThereIsRoom) {
   }
   producer.join();
   wait_for([&] { return s->delivered_count() == 2000; });
-  lane.stop(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  lane.stop(in(std::chrono::seconds(5)));
   EXPECT_EQ(lane.counters().dropped_oldest + lane.counters().dropped_newest + lane.counters().dropped_shutdown, 0u);
   for (std::size_t i = 0; i < 2000; ++i) ASSERT_EQ(s->delivered[i], static_cast<std::int64_t>(i));
 }

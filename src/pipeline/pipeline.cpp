@@ -158,7 +158,7 @@ Status Pipeline::add_lane(LaneOptions options, std::unique_ptr<Sink> sink) {
       return {StatusCode::kAlreadyExists, "target " + options.target + " already has sink " + sink->name()};
     }
   }
-  lanes_.push_back(std::make_unique<Lane>(std::move(options), std::move(sink)));
+  lanes_.push_back(std::make_unique<Lane>(std::move(options), std::move(sink), clock_));
   return Status::ok();
 }
 
@@ -239,7 +239,7 @@ Status Pipeline::replace_source(std::unique_ptr<Source> source, std::unique_ptr<
 void Pipeline::stop(std::chrono::milliseconds drain_timeout) {
   if (stopped_) return;
   stopped_ = true;
-  auto deadline = std::chrono::steady_clock::now() + drain_timeout;
+  const std::int64_t deadline = clock_.steady_us() + std::chrono::microseconds(drain_timeout).count();
   // Sources are stopped on a helper thread: one blocked in publish (backpressure from a
   // dead sink) only returns when its lane makes room or refuses, so the lanes keep
   // delivering meanwhile, and are closed at the deadline to release such a source.
@@ -255,7 +255,8 @@ void Pipeline::stop(std::chrono::milliseconds drain_timeout) {
   });
   {
     std::unique_lock lock(mu);
-    if (!cv.wait_until(lock, deadline, [&] { return sources_done; })) {
+    while (!sources_done && clock_.steady_us() < deadline) clock_.wait_until(cv, lock, deadline);
+    if (!sources_done) {
       spdlog::warn("sources still blocked on full queues at the drain deadline; refusing new records");
       lock.unlock();
       for (auto& l : lanes_) l->refuse_new();

@@ -20,8 +20,8 @@ void AckState::resolve(std::size_t delivered, std::size_t dropped, std::size_t r
   }
 }
 
-RecordQueue::RecordQueue(std::size_t capacity, DropPolicy policy)
-    : capacity_(std::max<std::size_t>(capacity, 1)), policy_(policy) {}
+RecordQueue::RecordQueue(std::size_t capacity, DropPolicy policy, const Clock& clock)
+    : capacity_(std::max<std::size_t>(capacity, 1)), policy_(policy), clock_(clock) {}
 
 void RecordQueue::append_locked(std::vector<Record>&& records, std::size_t from, std::size_t count,
                                 const AckRef& ack) {
@@ -34,7 +34,7 @@ void RecordQueue::append_locked(std::vector<Record>&& records, std::size_t from,
               records.begin() + static_cast<std::ptrdiff_t>(from + count), std::back_inserter(c.records));
   }
   c.ack = ack;
-  c.arrived = std::chrono::steady_clock::now();
+  c.arrived_us = clock_.steady_us();
   chunks_.push_back(std::move(c));
   size_ += count;
 }
@@ -99,11 +99,12 @@ PushResult RecordQueue::push(std::vector<Record>&& records, const AckRef& ack) {
 bool RecordQueue::pop_batch(const BatchLimits& limits, std::chrono::microseconds wait, std::vector<Record>& out,
                             std::vector<AckSpan>& acks) {
   std::unique_lock lock(mu_);
-  if (!not_empty_.wait_for(lock, wait, [&] { return closed_ || size_ > 0; })) return false;
-  if (size_ == 0) return false;  // closed and empty
-  if (!closed_ && size_ < limits.max_records) {
-    auto deadline = chunks_.front().arrived + limits.linger;
-    not_empty_.wait_until(lock, deadline, [&] { return closed_ || size_ >= limits.max_records; });
+  const std::int64_t give_up = clock_.steady_us() + wait.count();
+  while (!closed_ && size_ == 0 && clock_.steady_us() < give_up) clock_.wait_until(not_empty_, lock, give_up);
+  if (size_ == 0) return false;  // nothing in time, or closed and empty
+  const std::int64_t linger_end = chunks_.front().arrived_us + limits.linger.count();
+  while (!closed_ && size_ < limits.max_records && clock_.steady_us() < linger_end) {
+    clock_.wait_until(not_empty_, lock, linger_end);
   }
   std::size_t bytes = 0;
   std::size_t taken = 0;

@@ -5,6 +5,7 @@
 // producer (backpressure), drop the oldest queued records, or drop the incoming ones.
 // Every dropped record is resolved on its AckState and counted by the caller.
 // Thread-safe: any number of producers, one consumer (the target's worker).
+// Time (the linger of a batch, the wait for a first record) is the injected Clock's.
 #pragma once
 
 #include <atomic>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "buffer/policies.h"
+#include "core/clock.h"
 #include "core/record.h"
 #include "pipeline/source.h"
 
@@ -62,7 +64,7 @@ struct PushResult {
 
 class RecordQueue {
  public:
-  RecordQueue(std::size_t capacity, DropPolicy policy);
+  RecordQueue(std::size_t capacity, DropPolicy policy, const Clock& clock = SystemClock::instance());
 
   // Takes ownership of the records. Under kBlock waits for room (splitting a batch
   // larger than the capacity) until the queue is closed.
@@ -90,7 +92,7 @@ class RecordQueue {
     std::vector<Record> records;
     std::size_t head = 0;
     AckRef ack;
-    std::chrono::steady_clock::time_point arrived;
+    std::int64_t arrived_us = 0;  // steady time
     std::size_t remaining() const { return records.size() - head; }
   };
 
@@ -99,6 +101,7 @@ class RecordQueue {
 
   const std::size_t capacity_;
   const DropPolicy policy_;
+  const Clock& clock_;
   mutable std::mutex mu_;
   std::condition_variable not_empty_;
   std::condition_variable not_full_;
