@@ -1,11 +1,21 @@
 // One source started and stopped 1,000 times while another runs: every start connects
-// for real (OPC UA and Modbus sources against the in-process simulators over loopback),
-// every stop releases what the run took. Proven by the process's open file descriptors
+// for real (OPC UA and Modbus sources against the in-process simulators over loopback, the
+// MQTT source against a mosquitto child process), every stop releases what the run took. Proven by the process's open file descriptors
 // and threads (equal before and after) and its resident memory (flat within allocator
 // noise), read from /proc/self.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -15,6 +25,7 @@
 #include "simulator/modbus/modbus_server.h"
 #include "simulator/opcua/opcua_server.h"
 #include "sources/modbus/modbus_source.h"
+#include "sources/mqtt/mqtt_source.h"
 #include "sources/opcua/opcua_source.h"
 #include "sources/synthetic/synthetic_source.h"
 
@@ -71,6 +82,121 @@ Usage settled_usage(const Usage& before) {
     now = usage();
   }
   return now;
+}
+
+// A loopback TCP listener that never answers (port 0: the kernel picks one). With
+// backlog 0 and filled(), further connects hang in the TCP handshake.
+class SilentListener {
+ public:
+  explicit SilentListener(int backlog = 16) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd_, backlog) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+      ADD_FAILURE() << "listener: " << std::strerror(errno);
+    }
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentListener() {
+    for (int fd : held_) ::close(fd);
+    ::close(fd_);
+  }
+  int port() const { return port_; }
+  // Accepts one connection (bounded wait) and waits for its first bytes: true when the
+  // client connected and sent something (a CONNECT, a TLS ClientHello).
+  bool accept_and_hear() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1) return false;
+    const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (c < 0) return false;
+    held_.push_back(c);
+    pollfd q{c, POLLIN, 0};
+    return ::poll(&q, 1, 5000) == 1;
+  }
+  // Connects a few sockets nobody accepts, so the accept queue is full.
+  void fill() {
+    for (int i = 0; i < 3; ++i) {
+      const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<std::uint16_t>(port_));
+      (void)::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      held_.push_back(c);
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::vector<int> held_;
+};
+
+int free_port() {
+  SilentListener probe;
+  return probe.port();
+}
+
+// A private mosquitto broker (the Debian package, /usr/sbin/mosquitto), a child process
+// on a free loopback port, anonymous, nothing persisted. Stopped (SIGTERM) on destruction.
+class Mosquitto {
+ public:
+  Mosquitto() : dir_(std::filesystem::temp_directory_path() / ("uc_lifecycle_mosq_" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(dir_);
+    port_ = free_port();
+    const std::string conf = (dir_ / "mosquitto.conf").string();
+    std::ofstream(conf) << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\npersistence false\n"
+                        << "log_dest none\nuser " << ::getpwuid(::geteuid())->pw_name << "\n";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    const char* argv[] = {kBinary, "-c", conf.c_str(), nullptr};
+    if (::posix_spawn(&pid_, kBinary, &actions, nullptr, const_cast<char* const*>(argv), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~Mosquitto() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    std::filesystem::remove_all(dir_);
+  }
+  int port() const { return port_; }
+  // Waits (bounded) until the broker accepts connections.
+  bool ready() const {
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (pid_ > 0 && std::chrono::steady_clock::now() < until) {
+      const int c = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      a.sin_port = htons(static_cast<std::uint16_t>(port_));
+      const bool up = ::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+      ::close(c);
+      if (up) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+ private:
+  static constexpr const char* kBinary = "/usr/sbin/mosquitto";
+  std::filesystem::path dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+sources::mqtt::Options mqtt_options(int port) {
+  sources::mqtt::Options o;
+  o.host = "127.0.0.1";
+  o.port = port;
+  o.topics = {"lifecycle/#"};
+  return o;
 }
 
 class CountingSink final : public pipeline::Sink {
@@ -201,6 +327,49 @@ class SourceLifecycle : public ::testing::Test {
 TEST_F(SourceLifecycle, AnOpcUaSourceStartedAndStoppedAThousandTimesReleasesEverything) { run_cycles("ua"); }
 
 TEST_F(SourceLifecycle, AModbusSourceStartedAndStoppedAThousandTimesReleasesEverything) { run_cycles("mb"); }
+
+TEST_F(SourceLifecycle, AnMqttSourceStartedAndStoppedAThousandTimesReleasesEverything) {
+  Mosquitto broker;
+  ASSERT_TRUE(broker.ready()) << "mosquitto did not start";
+  add(std::make_unique<sources::mqtt::MqttSource>("mq", mqtt_options(broker.port())), "mqtt");
+  run_cycles("mq");
+}
+
+// A stop ends a connect, a TLS handshake, the wait for CONNACK and the back-off at once,
+// not after their own timeouts (5 s, 10 s).
+TEST_F(SourceLifecycle, AnMqttSourceStopsPromptlyWhileTheBrokerIsUnreachableOrConnecting) {
+  const auto stop_takes = [&](const std::string& name) {
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(pipeline_.stop_source(name).is_ok());
+    EXPECT_EQ(pipeline_.source_state(name), pipeline::ComponentState::kStopped);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  };
+  constexpr auto kPrompt = 1000ms;
+
+  const int closed_port = free_port();  // nothing listens: refused, then the back-off
+  add(std::make_unique<sources::mqtt::MqttSource>("refused", mqtt_options(closed_port)), "mqtt");
+  std::this_thread::sleep_for(200ms);
+  EXPECT_LT(stop_takes("refused"), kPrompt);
+
+  SilentListener silent;  // connects, sends CONNECT, no CONNACK comes
+  add(std::make_unique<sources::mqtt::MqttSource>("no-connack", mqtt_options(silent.port())), "mqtt");
+  ASSERT_TRUE(silent.accept_and_hear());
+  EXPECT_LT(stop_takes("no-connack"), kPrompt);
+
+  SilentListener silent_tls;  // sends the ClientHello, no ServerHello comes
+  auto tls = mqtt_options(silent_tls.port());
+  tls.tls.enabled = true;
+  add(std::make_unique<sources::mqtt::MqttSource>("tls-handshake", tls), "mqtt");
+  ASSERT_TRUE(silent_tls.accept_and_hear());
+  EXPECT_LT(stop_takes("tls-handshake"), kPrompt);
+
+  SilentListener full(0);  // accept queue full: the TCP connect itself waits
+  full.fill();
+  add(std::make_unique<sources::mqtt::MqttSource>("syn-sent", mqtt_options(full.port())), "mqtt");
+  std::this_thread::sleep_for(200ms);
+  EXPECT_NE(pipeline_.source_state("syn-sent"), pipeline::ComponentState::kConnected);
+  EXPECT_LT(stop_takes("syn-sent"), kPrompt);
+}
 
 TEST_F(SourceLifecycle, AReplacedSourceRunsTheNewConfigurationAndKeepsItsCounters) {
   ASSERT_TRUE(wait_state(pipeline_, "mb", pipeline::ComponentState::kConnected));

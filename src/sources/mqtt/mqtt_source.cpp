@@ -1,250 +1,32 @@
 #include "sources/mqtt/mqtt_source.h"
 
-#include <netdb.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
-#include <fcntl.h>
-#include <map>
+#include <iterator>
 #include <random>
+#include <span>
+#include <variant>
 #include <vector>
 
+#include "net/connection.h"
 #include "pipeline/source_loop.h"
-#include "protocols/mqtt/codec.h"
+#include "protocols/mqtt/session.h"
+#include "sources/mqtt/ack_inbox.h"
 #include "sources/mqtt/payload.h"
 #include "sources/mqtt/sparkplug_host.h"
 #include "telemetry/log.h"
 
 namespace uc::sources::mqtt {
+namespace {
 
 namespace wire = protocols::mqtt;
 
-// Acks travel from pipeline threads to the connection thread through this channel; it
-// outlives the source when a batch resolves after stop().
-struct AckChannel {
-  struct Ack {
-    std::uint64_t generation;
-    std::uint16_t packet_id;
-    int qos;
-  };
-  std::mutex mu;
-  std::vector<Ack> pending;
-  int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  std::atomic<bool> stopping{false};
-
-  ~AckChannel() {
-    if (wake_fd >= 0) ::close(wake_fd);
-  }
-  void wake() const {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] const ssize_t n = ::write(wake_fd, &one, sizeof one);
-  }
-  void push(Ack a) {
-    {
-      std::lock_guard lock(mu);
-      pending.push_back(a);
-    }
-    wake();
-  }
-  std::vector<Ack> take() {
-    std::uint64_t v = 0;
-    [[maybe_unused]] const ssize_t n = ::read(wake_fd, &v, sizeof v);
-    std::lock_guard lock(mu);
-    return std::exchange(pending, {});
-  }
-};
-
-namespace {
-
-using SteadyClock = std::chrono::steady_clock;
-
-std::string ssl_errors() {
-  std::string out;
-  while (const unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    if (!out.empty()) out += "; ";
-    out += buf;
-  }
-  return out.empty() ? "unknown TLS error" : out;
-}
-
-// A TCP connection, optionally TLS (OpenSSL). After the handshake the socket is
-// non-blocking, so a TLS read never waits for a whole record or a post-handshake
-// message while acks are due; writes wait for POLLOUT.
-class Socket {
- public:
-  Socket() = default;
-  ~Socket() { close(); }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  void close() {
-    if (ssl_ != nullptr) SSL_free(ssl_);
-    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
-    ssl_ = nullptr;
-    ctx_ = nullptr;
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fd() const { return fd_; }
-  // Decrypted bytes already buffered: read without waiting for the socket.
-  bool pending() const { return ssl_ != nullptr && SSL_pending(ssl_) > 0; }
-
-  Status start_tls(const Tls& t, const std::string& host) {
-    ERR_clear_error();
-    ctx_ = SSL_CTX_new(TLS_client_method());
-    if (ctx_ == nullptr) return internal_error("TLS: " + ssl_errors());
-    SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
-    if (!t.ca_file.empty()) {
-      if (SSL_CTX_load_verify_locations(ctx_, t.ca_file.c_str(), nullptr) != 1) {
-        return Status(StatusCode::kFailedPrecondition, "TLS: cannot load ca_file " + t.ca_file + ": " + ssl_errors());
-      }
-    } else if (SSL_CTX_set_default_verify_paths(ctx_) != 1) {
-      return internal_error("TLS: cannot load the system CA store: " + ssl_errors());
-    }
-    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-    if (!t.cert_file.empty()) {
-      if (SSL_CTX_use_certificate_chain_file(ctx_, t.cert_file.c_str()) != 1 ||
-          SSL_CTX_use_PrivateKey_file(ctx_, t.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-          SSL_CTX_check_private_key(ctx_) != 1) {
-        return Status(StatusCode::kFailedPrecondition,
-                      "TLS: cannot use cert_file/key_file " + t.cert_file + ": " + ssl_errors());
-      }
-    }
-    ssl_ = SSL_new(ctx_);
-    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) return internal_error("TLS: " + ssl_errors());
-    in6_addr a6{};
-    in_addr a4{};
-    const bool is_ip = ::inet_pton(AF_INET, host.c_str(), &a4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &a6) == 1;
-    if (is_ip) {
-      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), host.c_str());
-    } else {
-      // SSL_set_tlsext_host_name, without the macro's C-style cast
-      SSL_ctrl(ssl_, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str()));
-      SSL_set1_host(ssl_, host.c_str());
-    }
-    timeval tv{10, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (SSL_connect(ssl_) != 1) {
-      const long vr = SSL_get_verify_result(ssl_);
-      std::string why = ssl_errors();
-      if (vr != X509_V_OK) why = std::string("certificate verify failed: ") + X509_verify_cert_error_string(vr);
-      return unavailable("TLS handshake with " + host + ": " + why);
-    }
-    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
-    return Status::ok();
-  }
-
-  // > 0 bytes read; 0 closed by the peer; -1 error (errno or TLS); -2 nothing to read now.
-  ssize_t read(std::uint8_t* buf, std::size_t n, std::string& error) {
-    if (ssl_ == nullptr) {
-      const ssize_t r = ::recv(fd_, buf, n, 0);
-      if (r < 0) {
-        if (errno == EINTR || errno == EAGAIN) return -2;
-        error = std::string("recv: ") + std::strerror(errno);
-      }
-      return r;
-    }
-    ERR_clear_error();
-    const int r = SSL_read(ssl_, buf, static_cast<int>(std::min<std::size_t>(n, 1 << 30)));
-    if (r > 0) return r;
-    const int e = SSL_get_error(ssl_, r);
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return -2;
-    if (e == SSL_ERROR_ZERO_RETURN) return 0;
-    error = "TLS read: " + ssl_errors();
-    return -1;
-  }
-
-  Status connect(const std::string& host, int port, int timeout_ms, int wake_fd) {
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* res = nullptr;
-    const std::string port_text = std::to_string(port);
-    if (int rc = ::getaddrinfo(host.c_str(), port_text.c_str(), &hints, &res); rc != 0) {
-      return unavailable("cannot resolve " + host + ": " + ::gai_strerror(rc));
-    }
-    Status last = unavailable("no address for " + host);
-    for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
-      const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-      if (fd < 0) continue;
-      if (::connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
-        last = unavailable("connect to " + host + ":" + port_text + ": " + std::strerror(errno));
-        ::close(fd);
-        continue;
-      }
-      pollfd fds[2] = {{fd, POLLOUT, 0}, {wake_fd, POLLIN, 0}};
-      const int n = ::poll(fds, 2, timeout_ms);
-      int err = 0;
-      socklen_t len = sizeof err;
-      if (n <= 0 || (fds[1].revents & POLLIN) != 0) {
-        last = unavailable("connect to " + host + ":" + port_text + ": " + (n == 0 ? "timed out" : "interrupted"));
-        ::close(fd);
-        continue;
-      }
-      ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
-      if (err != 0) {
-        last = unavailable("connect to " + host + ":" + port_text + ": " + std::strerror(err));
-        ::close(fd);
-        continue;
-      }
-      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-      const int one = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      fd_ = fd;
-      ::freeaddrinfo(res);
-      return Status::ok();
-    }
-    ::freeaddrinfo(res);
-    return last;
-  }
-
-  Status send(const wire::Bytes& b) {
-    std::size_t off = 0;
-    while (off < b.size()) {
-      if (ssl_ != nullptr) {
-        ERR_clear_error();
-        const int n = SSL_write(ssl_, b.data() + off, static_cast<int>(std::min<std::size_t>(b.size() - off, 1 << 30)));
-        if (n > 0) {
-          off += static_cast<std::size_t>(n);
-          continue;
-        }
-        const int e = SSL_get_error(ssl_, n);
-        if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ) return unavailable("TLS write: " + ssl_errors());
-        pollfd p{fd_, static_cast<short>(e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN), 0};
-        if (::poll(&p, 1, 10000) == 0) return unavailable("TLS write: timed out");
-        continue;
-      }
-      const ssize_t n = ::send(fd_, b.data() + off, b.size() - off, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return unavailable(std::string("send: ") + std::strerror(errno));
-      }
-      off += static_cast<std::size_t>(n);
-    }
-    return Status::ok();
-  }
-
- private:
-  int fd_ = -1;
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-};
+constexpr std::int64_t kConnectTimeoutMs = 5000;  // TCP connect and TLS handshake together
+constexpr std::int64_t kSendTimeoutMs = 10000;    // a broker that takes no bytes for this long is gone
+constexpr std::int64_t kGoodbyeTimeoutMs = 1000;  // STATE offline and DISCONNECT at stop
+constexpr net::DeadlineUs kNoWait = 0;            // a past deadline: one attempt, no waiting
+constexpr std::size_t kReadBufferBytes = 64 * 1024;
 
 std::string random_suffix() {
   std::random_device rd;
@@ -254,141 +36,227 @@ std::string random_suffix() {
   return s;
 }
 
-// One connection's state, on the source thread only.
-class Session {
+std::string printable(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s.substr(0, 200)) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+wire::SessionOptions session_options(const Options& o, const std::string& client_id, const SparkplugHost& host) {
+  wire::SessionOptions s;
+  s.connect.version = o.version;
+  s.connect.client_id = client_id;
+  s.connect.clean_start = o.clean_session;
+  s.connect.keep_alive_s = static_cast<std::uint16_t>(o.keep_alive_s);
+  s.connect.session_expiry_s = o.clean_session ? 0 : o.session_expiry_s;
+  if (o.username.is_set()) s.connect.username = o.username.value;
+  if (o.password.is_set()) s.connect.password = o.password.value;
+  for (const auto& t : o.topics) s.subscriptions.emplace_back(t, o.qos);
+  for (const auto& t : host.subscriptions()) s.subscriptions.emplace_back(t, 1);
+  s.max_packet_bytes = o.max_packet_bytes;
+  return s;
+}
+
+net::TlsOptions tls_options(const Tls& t) {
+  net::TlsOptions n;
+  n.enabled = t.enabled;
+  n.ca_file = t.ca_file;
+  n.cert_file = t.cert_file;
+  n.key_file = t.key_file;
+  return n;
+}
+
+PayloadFormat format_of(PayloadFormat configured, const wire::Message& m) {
+  if (configured != PayloadFormat::kAuto) return configured;
+  if (m.topic.rfind("spBv1.0/", 0) == 0) return PayloadFormat::kSparkplugB;
+  const std::string_view payload(reinterpret_cast<const char*>(m.payload.data()), m.payload.size());
+  const auto first = payload.find_first_not_of(" \t\r\n");
+  const bool json = first != std::string_view::npos && (payload[first] == '{' || payload[first] == '[');
+  return json ? PayloadFormat::kJson : PayloadFormat::kText;
+}
+
+Status stopped() { return {StatusCode::kCancelled, "stopped"}; }
+
+// One run of the source on the runtime's thread: broker connections one after another,
+// each driving the sans-IO session (protocols/mqtt/session.h) until it fails or the
+// source stops. Everything here is single-threaded; only the AckInbox is shared.
+class SessionDriver {
  public:
-  Session(const std::string& source_name, const Options& o, pipeline::SourceContext& ctx,
-          std::shared_ptr<AckChannel> acks, std::uint64_t generation, telemetry::RateLimitedLog& rlog,
-          SparkplugHost& host)
+  SessionDriver(const std::string& source_name, const Options& o, const std::string& client_id,
+                pipeline::SourceContext& ctx, SparkplugHost& host, std::shared_ptr<AckInbox> inbox)
       : source_name_(source_name),
         o_(o),
         ctx_(ctx),
-        acks_(std::move(acks)),
-        generation_(generation),
-        decoder_(o.version, o.max_packet_bytes),
-        rlog_(rlog),
-        host_(host) {}
+        host_(host),
+        inbox_(std::move(inbox)),
+        session_(session_options(o, client_id, host)),
+        rlog_(ctx.clock(), 5, std::chrono::seconds(10)),
+        buffer_(kReadBufferBytes) {}
 
-  // Runs until the connection fails or stop is requested. connected is set once CONNACK
-  // accepted the session.
-  Status run(const std::string& client_id) {
-    if (Status st = sock_.connect(o_.host, o_.port, 5000, acks_->wake_fd); !st.is_ok()) return st;
-    if (o_.tls.enabled) {
-      if (Status st = sock_.start_tls(o_.tls, o_.host); !st.is_ok()) return st;
+  void run() {
+    ctx_.set_state(pipeline::ComponentState::kConnecting);
+    while (ctx_.wait_to_connect()) {
+      Status st = connect();
+      if (st.is_ok()) st = serve();
+      if (ctx_.stopping() || st.code() == StatusCode::kCancelled) break;
+      conn_.close();
+      session_.on_connection_lost();
+      // Acks still due for that connection are dropped by the session (an earlier
+      // generation): the broker redelivers those messages to the next connection.
+      host_.on_connection_lost();
+      ctx_.connection_failed(st);
     }
-    wire::ConnectOptions c;
-    c.version = o_.version;
-    c.client_id = client_id;
-    c.clean_start = o_.clean_session;
-    c.keep_alive_s = static_cast<std::uint16_t>(o_.keep_alive_s);
-    c.session_expiry_s = o_.clean_session ? 0 : o_.session_expiry_s;
-    if (o_.username.is_set()) c.username = o_.username.value;
-    if (o_.password.is_set()) c.password = o_.password.value;
-    c.will = host_.will();
-    if (Status st = send(wire::encode_connect(c)); !st.is_ok()) return st;
-
-    bool got_connack = false;
-    const auto connack_deadline = SteadyClock::now() + std::chrono::seconds(10);
-    last_recv_ = SteadyClock::now();
-    std::uint8_t buf[65536];
-    while (!acks_->stopping.load()) {
-      auto now = SteadyClock::now();
-      if (!got_connack && now > connack_deadline) return unavailable("no CONNACK within 10 s");
-      const auto keep = std::chrono::seconds(o_.keep_alive_s);
-      if (got_connack && now - last_send_ >= keep) {
-        if (Status st = send(wire::encode_pingreq()); !st.is_ok()) return st;
-      }
-      if (now - last_recv_ > keep + keep / 2) return unavailable("broker silent for 1.5 x keep_alive");
-      pollfd fds[2] = {{sock_.fd(), POLLIN, 0}, {acks_->wake_fd, POLLIN, 0}};
-      const bool buffered = sock_.pending();
-      const int n = ::poll(fds, 2, buffered ? 0 : 200);
-      if (n < 0 && errno != EINTR) return internal_error(std::string("poll: ") + std::strerror(errno));
-      if (n <= 0 && !buffered) continue;
-      if ((fds[1].revents & POLLIN) != 0) {
-        if (Status st = send_acks(); !st.is_ok()) return st;
-      }
-      if (buffered || (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
-        std::string error;
-        const ssize_t r = sock_.read(buf, sizeof buf, error);
-        if (r == 0) return unavailable("connection closed by the broker");
-        if (r == -2) continue;
-        if (r < 0) return unavailable(error);
-        last_recv_ = SteadyClock::now();
-        decoder_.feed(buf, static_cast<std::size_t>(r));
-        while (true) {
-          auto p = decoder_.next();
-          if (!p.is_ok()) return p.status();
-          if (!p->has_value()) break;
-          wire::Packet& packet = **p;
-          if (!got_connack) {
-            if (packet.type != wire::PacketType::kConnack) return unavailable("expected CONNACK");
-            if (packet.reason != 0) {
-              const bool auth = packet.reason == 4 || packet.reason == 5 || packet.reason == 0x86 ||
-                                packet.reason == 0x87;
-              return Status(auth ? StatusCode::kUnauthenticated : StatusCode::kUnavailable,
-                            "broker refused the connection: " + wire::connack_reason_text(o_.version, packet.reason));
-            }
-            got_connack = true;
-            accepted_ = true;
-            if (Status st = subscribe(); !st.is_ok()) return st;
-            if (Status st = flush(host_.on_connected()); !st.is_ok()) return st;
-            ctx_.connected();
-            continue;
-          }
-          if (Status st = handle(packet); !st.is_ok()) return st;
-        }
-      }
-    }
-    // Graceful stop: a DISCONNECT keeps a persistent session and discards the will.
-    if (got_connack) {
-      for (const auto& m : host_.on_disconnecting()) {
-        (void)send(wire::encode_publish(o_.version, m.topic, m.payload.data(), m.payload.size(), 0, m.retain, 0));
-      }
-      (void)send(wire::encode_disconnect());
-    }
-    return Status(StatusCode::kCancelled, "stopped");
+    goodbye();
   }
 
  private:
-  Status send(const wire::Bytes& b) {
-    last_send_ = SteadyClock::now();
-    return sock_.send(b);
+  std::int64_t now() const { return ctx_.steady_us(); }
+
+  // A new connection (deadline for TCP and TLS together), then the CONNECT.
+  Status connect() {
+    auto c = net::Connection::connect(o_.host, o_.port, net::deadline_in_ms(kConnectTimeoutMs), tls_options(o_.tls),
+                                      inbox_->waker());
+    if (!c.is_ok()) return c.status();
+    conn_ = std::move(*c);
+    return apply(session_.start(now(), host_.will()));
   }
 
-  Status flush(const std::vector<OutgoingMessage>& out) {
-    for (const auto& m : out) {
-      const std::uint16_t id = m.qos > 0 ? next_id() : 0;
-      if (Status st = send(wire::encode_publish(o_.version, m.topic, m.payload.data(), m.payload.size(), m.qos,
-                                                m.retain, id));
-          !st.is_ok()) {
+  // Until the connection fails (its status) or the source stops (kCancelled).
+  Status serve() {
+    for (;;) {
+      if (Status st = step(); !st.is_ok()) return st;
+    }
+  }
+
+  // One wait (readable, the session's next deadline, an ack or stop) and what it brought.
+  // Deadlines are the session's steady time: the net waits' epoch under the system clock.
+  Status step() {
+    const net::WaitResult w = inbox_->wait_readable(conn_, session_.next_deadline().value_or(net::kNoDeadline));
+    if (ctx_.stopping()) return stopped();
+    if (w == net::WaitResult::kFailed) return unavailable(std::string("poll: ") + std::strerror(errno));
+    if (w == net::WaitResult::kReady) {
+      if (Status st = read(); !st.is_ok()) return st;
+    }
+    for (const wire::AckToken& token : inbox_->take()) {
+      if (Status st = apply(session_.on_durable(token, now())); !st.is_ok()) return st;
+    }
+    const auto due = session_.next_deadline();
+    return due && now() >= *due ? apply(session_.on_tick(now())) : Status::ok();
+  }
+
+  // The socket is readable: reads what is there without waiting (so a stop never cuts a
+  // read short) and feeds it to the session.
+  Status read() {
+    const net::ReadResult r = conn_.read_some(std::span(buffer_), kNoWait);
+    switch (r.kind) {
+      case net::ReadResult::Kind::kData:
+        return apply(session_.on_bytes(buffer_.data(), r.size, now()));
+      case net::ReadResult::Kind::kTimedOut:
+        return Status::ok();  // TLS: no whole record yet
+      case net::ReadResult::Kind::kClosed:
+        return unavailable("connection closed by the broker");
+      default:
+        return r.status;
+    }
+  }
+
+  // What a session call returned: every Send in order, then its events.
+  Status apply(wire::Output out) {
+    if (Status st = write(out.sends, net::deadline_in_ms(kSendTimeoutMs), inbox_->waker()); !st.is_ok()) return st;
+    for (wire::Event& e : out.events) {
+      if (Status st = on_event(e); !st.is_ok()) return st;
+    }
+    return Status::ok();
+  }
+
+  // A send that fails or is cut short leaves the stream unusable: it is closed at once.
+  Status write(const std::vector<wire::Send>& sends, net::DeadlineUs deadline, const net::Waker* waker) {
+    for (const wire::Send& s : sends) {
+      if (Status st = conn_.send_all(s.bytes, deadline, waker); !st.is_ok()) {
+        conn_.close();
         return st;
       }
     }
     return Status::ok();
   }
 
-  std::uint16_t next_id() {
-    if (++packet_id_ == 0) packet_id_ = 1;
-    return packet_id_;
+  Status on_event(wire::Event& e) {
+    if (auto* m = std::get_if<wire::Message>(&e)) return on_message(*m);
+    if (auto* f = std::get_if<wire::Failed>(&e)) return f->status;
+    if (auto* r = std::get_if<wire::SubscriptionRefused>(&e)) {
+      ctx_.count_error("subscribe");
+      ctx_.set_state(pipeline::ComponentState::kDegraded, "broker refused the subscription to " + r->filter);
+      return Status::ok();
+    }
+    ctx_.connected();  // wire::Connected: the SUBSCRIBE has been sent
+    return publish_own(host_.on_connected());
   }
 
-  Status subscribe() {
-    std::vector<std::pair<std::string, int>> filters;
-    for (const auto& t : o_.topics) filters.emplace_back(t, o_.qos);
-    for (const auto& t : host_.subscriptions()) filters.emplace_back(t, 1);
-    subscribe_id_ = next_id();
-    return send(wire::encode_subscribe(o_.version, subscribe_id_, filters));
+  Status on_message(wire::Message& m) {
+    Decoded d = decode(m, ctx_.clock().now_us());
+    if (Status st = publish_own(d.outgoing); !st.is_ok()) return st;
+    if (!d.samples.is_ok()) {
+      bad_message(m.topic, d.samples.status());
+      return acknowledge_now(m);
+    }
+    SampleBatch batch = std::move(*d.samples);
+    if (batch.empty()) return acknowledge_now(m);
+    pipeline::AckCallback on_durable;
+    if (m.ack) on_durable = [inbox = inbox_, token = *m.ack](const pipeline::BatchOutcome&) { inbox->push(token); };
+    return ctx_.publish(std::move(batch), std::move(on_durable)) ? Status::ok() : stopped();
   }
 
-  Status send_acks() {
-    for (const auto& a : acks_->take()) {
-      if (a.generation != generation_) continue;  // that connection is gone; the broker redelivers
-      if (a.qos == 1) {
-        if (Status st = send(wire::encode_ack(wire::PacketType::kPuback, a.packet_id)); !st.is_ok()) return st;
-      } else {
-        qos2_[a.packet_id] = true;
-        if (Status st = send(wire::encode_ack(wire::PacketType::kPubrec, a.packet_id)); !st.is_ok()) return st;
+  // Messages that cannot be used are acknowledged at once: a redelivery would fail the same way.
+  Status acknowledge_now(const wire::Message& m) {
+    return m.ack ? apply(session_.on_durable(*m.ack, now())) : Status::ok();
+  }
+
+  struct Decoded {
+    Result<SampleBatch> samples = SampleBatch{};
+    std::vector<OutgoingMessage> outgoing;
+  };
+
+  Decoded decode(const wire::Message& m, TimestampUs now_us) {
+    Decoded d;
+    const std::string_view payload(reinterpret_cast<const char*>(m.payload.data()), m.payload.size());
+    switch (format_of(o_.payload_format, m)) {
+      case PayloadFormat::kSparkplugB: {
+        HostResult r = host_.handle(m.topic, m.payload.data(), m.payload.size(), now_us);
+        d.outgoing = std::move(r.outgoing);
+        for (const auto& e : r.errors) bad_message(m.topic, e, false);
+        d.samples = std::move(r.samples);
+        return d;
       }
+      case PayloadFormat::kJson:
+        d.samples = map_json(m.topic, payload, o_.json, now_us);
+        return d;
+      default:
+        d.samples = map_text(m.topic, payload, now_us);
+        return d;
+    }
+  }
+
+  // Our own publications (Sparkplug STATE, rebirth NCMD). One the session cannot take
+  // (no packet id free) is counted and logged; the connection goes on.
+  Status publish_own(const std::vector<OutgoingMessage>& messages) {
+    for (const OutgoingMessage& m : messages) {
+      auto out = session_.publish({m.topic, m.payload, m.qos, m.retain}, now());
+      if (!out.is_ok()) {
+        ctx_.count_error(out.status().message());
+        rlog_.log(*telemetry::get_logger("mqtt"), spdlog::level::warn, "publish", "source {}: cannot publish on {}: {}",
+                  source_name_, printable(m.topic), out.status().message());
+        continue;
+      }
+      if (Status st = apply(std::move(*out)); !st.is_ok()) return st;
     }
     return Status::ok();
   }
@@ -397,154 +265,41 @@ class Session {
   // with its reason as the source's last error, logged with a rate limit.
   void bad_message(const std::string& topic, const Status& st, bool dropped = true) {
     ctx_.count_error(st.message());
-    auto logger = telemetry::get_logger("mqtt");
-    rlog_.log(*logger, spdlog::level::warn, "decode", "source {}: {} on {}: {}", source_name_,
+    rlog_.log(*telemetry::get_logger("mqtt"), spdlog::level::warn, "decode", "source {}: {} on {}: {}", source_name_,
               dropped ? "dropped message" : "problem in message", printable(topic), st.message());
   }
 
-  static std::string printable(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s.substr(0, 200)) {
-      if (c >= 0x20 && c < 0x7f) {
-        out += static_cast<char>(c);
-      } else {
-        static const char* kHex = "0123456789abcdef";
-        out += "\\x";
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
+  // At stop: STATE offline and DISCONNECT (which keeps a persistent session and discards
+  // the will), with a short deadline the stop cannot cut short; then the socket closes.
+  void goodbye() {
+    if (conn_.is_open() && session_.connected()) {
+      std::vector<wire::Send> sends;
+      for (const OutgoingMessage& m : host_.on_disconnecting()) {
+        auto out = session_.publish({m.topic, m.payload, m.qos, m.retain}, now());
+        if (out.is_ok()) std::move(out->sends.begin(), out->sends.end(), std::back_inserter(sends));
       }
+      wire::Output bye = session_.close(now());
+      std::move(bye.sends.begin(), bye.sends.end(), std::back_inserter(sends));
+      (void)write(sends, net::deadline_in_ms(kGoodbyeTimeoutMs), nullptr);
     }
-    return out;
-  }
-
-  Status ack_now(const wire::Packet& p) {
-    if (p.qos == 1) return send(wire::encode_ack(wire::PacketType::kPuback, p.packet_id));
-    if (p.qos == 2) {
-      qos2_[p.packet_id] = true;
-      return send(wire::encode_ack(wire::PacketType::kPubrec, p.packet_id));
-    }
-    return Status::ok();
-  }
-
-  Status handle(wire::Packet& p) {
-    switch (p.type) {
-      case wire::PacketType::kPublish:
-        return handle_publish(p);
-      case wire::PacketType::kPubrel:
-        qos2_.erase(p.packet_id);
-        return send(wire::encode_ack(wire::PacketType::kPubcomp, p.packet_id));
-      case wire::PacketType::kPubrec:  // our own QoS 2 publication
-        return send(wire::encode_ack(wire::PacketType::kPubrel, p.packet_id));
-      case wire::PacketType::kSuback:
-        if (p.packet_id == subscribe_id_) {
-          for (std::size_t i = 0; i < p.reason_codes.size() && i < o_.topics.size(); ++i) {
-            if (p.reason_codes[i] >= 0x80) {
-              ctx_.count_error("subscribe");
-              ctx_.set_state(pipeline::ComponentState::kDegraded,
-                                 "broker refused the subscription to " + o_.topics[i]);
-            }
-          }
-        }
-        return Status::ok();
-      case wire::PacketType::kDisconnect:
-        return unavailable("broker sent DISCONNECT (reason " + std::to_string(p.reason) + ")");
-      default:
-        return Status::ok();  // PUBACK/PUBCOMP of our publications, PINGRESP, UNSUBACK, AUTH
-    }
-  }
-
-  Status handle_publish(wire::Packet& p) {
-    if (p.qos == 2) {
-      const auto it = qos2_.find(p.packet_id);
-      if (it != qos2_.end()) {
-        // Redelivered before we answered: PUBREC again if the records are already durable.
-        if (it->second) return send(wire::encode_ack(wire::PacketType::kPubrec, p.packet_id));
-        return Status::ok();
-      }
-    }
-    const TimestampUs now = ctx_.clock().now_us();
-    Decoded d = decode(p, now);
-    if (Status st = flush(d.outgoing); !st.is_ok()) return st;
-    if (!d.samples.is_ok()) {
-      bad_message(p.topic, d.samples.status());
-      return ack_now(p);
-    }
-    SampleBatch batch = std::move(*d.samples);
-    if (batch.empty()) return ack_now(p);
-    if (p.qos == 0) {
-      (void)ctx_.publish(std::move(batch));
-      return Status::ok();
-    }
-    if (p.qos == 2) qos2_[p.packet_id] = false;
-    auto acks = acks_;
-    const AckChannel::Ack ack{generation_, p.packet_id, p.qos};
-    (void)ctx_.publish(std::move(batch), [acks, ack](const pipeline::BatchOutcome&) {
-      if (!acks->stopping.load()) acks->push(ack);  // at shutdown: leave it to the broker to redeliver
-    });
-    return Status::ok();
-  }
-
-  struct Decoded {
-    Result<SampleBatch> samples = SampleBatch{};
-    std::vector<OutgoingMessage> outgoing;
-  };
-
-  Decoded decode(const wire::Packet& p, TimestampUs now) {
-    Decoded d;
-    const std::string_view payload(reinterpret_cast<const char*>(p.payload.data()), p.payload.size());
-    PayloadFormat f = o_.payload_format;
-    if (f == PayloadFormat::kAuto) {
-      if (p.topic.rfind("spBv1.0/", 0) == 0) {
-        f = PayloadFormat::kSparkplugB;
-      } else {
-        const auto first = payload.find_first_not_of(" \t\r\n");
-        f = first != std::string_view::npos && (payload[first] == '{' || payload[first] == '[') ? PayloadFormat::kJson
-                                                                                                 : PayloadFormat::kText;
-      }
-    }
-    switch (f) {
-      case PayloadFormat::kSparkplugB: {
-        HostResult r = host_.handle(p.topic, p.payload.data(), p.payload.size(), now);
-        d.outgoing = std::move(r.outgoing);
-        for (const auto& e : r.errors) bad_message(p.topic, e, false);
-        d.samples = std::move(r.samples);
-        return d;
-      }
-      case PayloadFormat::kJson:
-        d.samples = map_json(p.topic, payload, o_.json, now);
-        return d;
-      default:
-        d.samples = map_text(p.topic, payload, now);
-        return d;
-    }
+    session_.close(now());
+    conn_.close();
   }
 
   const std::string& source_name_;
   const Options& o_;
   pipeline::SourceContext& ctx_;
-  std::shared_ptr<AckChannel> acks_;
-  std::uint64_t generation_;
-  Socket sock_;
-  wire::Decoder decoder_;
-  telemetry::RateLimitedLog& rlog_;
   SparkplugHost& host_;
-  SteadyClock::time_point last_send_ = SteadyClock::now();
-  SteadyClock::time_point last_recv_ = SteadyClock::now();
-  std::uint16_t packet_id_ = 0;
-  std::uint16_t subscribe_id_ = 0;
-  std::map<std::uint16_t, bool> qos2_;  // QoS 2 ids received: PUBREC sent?
-
- public:
-  bool accepted() const { return accepted_; }
-
- private:
-  bool accepted_ = false;
+  std::shared_ptr<AckInbox> inbox_;
+  wire::ClientSession session_;
+  net::Connection conn_;
+  telemetry::RateLimitedLog rlog_;
+  std::vector<std::uint8_t> buffer_;
 };
 
 }  // namespace
 
-MqttSource::MqttSource(std::string name, Options options)
-    : name_(std::move(name)), options_(std::move(options)), acks_(std::make_shared<AckChannel>()) {}
+MqttSource::MqttSource(std::string name, Options options) : name_(std::move(name)), options_(std::move(options)) {}
 
 std::vector<pipeline::ExtraCounter> MqttSource::extra_counters() const {
   auto c = sparkplug_counters_;
@@ -559,30 +314,18 @@ std::vector<pipeline::ExtraCounter> MqttSource::extra_counters() const {
 }
 
 void MqttSource::run(pipeline::SourceContext& ctx) {
-  if (acks_->wake_fd < 0) {
-    ctx.set_state(pipeline::ComponentState::kFailed, std::string("eventfd: ") + std::strerror(errno));
+  // Per run: batches of an earlier run that resolve late push into that run's inbox.
+  auto inbox = std::make_shared<AckInbox>();
+  if (Status st = inbox->status(); !st.is_ok()) {
+    ctx.set_state(pipeline::ComponentState::kFailed, st.message());
     return;
   }
-  acks_->stopping.store(false);
-  auto interrupt = ctx.on_interrupt([acks = acks_] {
-    acks->stopping.store(true);
-    acks->wake();
-  });
+  auto interrupt = ctx.on_interrupt([inbox] { inbox->interrupt(); });
   const std::string client_id =
       options_.client_id.empty() ? "uc-" + name_ + "-" + random_suffix() : options_.client_id;
-  telemetry::RateLimitedLog rlog(ctx.clock(), 5, std::chrono::seconds(10));
   SparkplugHost host(options_.sparkplug, ctx.clock(), sparkplug_counters_.get());
-  std::uint64_t generation = 0;
-  ctx.set_state(pipeline::ComponentState::kConnecting);
-  while (ctx.wait_to_connect()) {
-    Session session(name_, options_, ctx, acks_, ++generation, rlog, host);
-    const Status st = session.run(client_id);
-    if (acks_->stopping.load()) break;
-    host.on_connection_lost();
-    // Acks of the lost connection stay queued and are skipped (older generation): the
-    // broker redelivers those messages to the next connection.
-    ctx.connection_failed(st);
-  }
+  SessionDriver(name_, options_, client_id, ctx, host, inbox).run();
+  inbox->close();
 }
 
 }  // namespace uc::sources::mqtt

@@ -1,21 +1,26 @@
-// The MQTT source: one broker connection on its own thread, using our sans-IO client
-// codec (protocols/mqtt) over a TCP socket.
+// The MQTT source: one broker connection on the source runtime's thread, a thin driver
+// of the sans-IO client session (protocols/mqtt/session.h) over a net::Connection
+// (TCP, optionally TLS; net/connection.h).
 //
 // Durable ack (SPEC §4, DESIGN rule 6): a QoS 1 PUBLISH is answered with PUBACK, and a
 // QoS 2 PUBLISH with PUBREC, only when the pipeline calls the batch's on_durable (the
 // records are in the spool, or delivered when there is no spool). on_durable runs on a
-// pipeline thread: it queues the packet id and wakes the connection thread (eventfd),
-// which alone writes to the socket. A batch resolved after its connection was lost is not
-// acknowledged: the broker redelivers it to the next connection of a persistent session
-// (at-least-once, duplicates possible). Messages that cannot be decoded are counted,
-// logged with a rate limit and acknowledged at once (a redelivery would fail the same way).
+// pipeline thread: it queues the session's AckToken and wakes the connection thread
+// (AckInbox, ack_inbox.h), which alone writes to the socket. A batch resolved after its
+// connection was lost is not acknowledged: the broker redelivers it to the next
+// connection of a persistent session (at-least-once, duplicates possible). Messages
+// that cannot be decoded are counted, logged with a rate limit and acknowledged at once
+// (a redelivery would fail the same way).
 //
 // Backpressure: publish() blocks this thread under the `block` policy, so no further
 // messages are read or acknowledged and the broker's in-flight window fills up.
 //
 // Runs on the source runtime (pipeline/source_loop.h): reconnects with its back-off (the
-// common keys backoff_initial_ms/backoff_max_ms) and subscribes again after every connect; with clean_session: false the broker keeps the session and
-// queued QoS 1/2 messages while we are away.
+// common keys backoff_initial_ms/backoff_max_ms) and subscribes again after every
+// connect; with clean_session: false the broker keeps the session and queued QoS 1/2
+// messages while we are away. A stop cancels a connect, handshake, wait or send at once
+// (the stop hook wakes the one net::Waker), then sends STATE offline (Sparkplug host) and
+// DISCONNECT with a 1 s deadline of their own.
 #pragma once
 
 #include <memory>
@@ -27,8 +32,6 @@
 #include "sources/mqtt/sparkplug_host.h"
 
 namespace uc::sources::mqtt {
-
-struct AckChannel;
 
 class MqttSource final : public pipeline::Source {
  public:
@@ -42,7 +45,6 @@ class MqttSource final : public pipeline::Source {
  private:
   std::string name_;
   Options options_;
-  std::shared_ptr<AckChannel> acks_;
   std::shared_ptr<HostCounters> sparkplug_counters_ = std::make_shared<HostCounters>();
 };
 
