@@ -170,7 +170,8 @@ ApiServer::ApiServer(Options options, Providers providers)
     : options_(std::move(options)), providers_(std::move(providers)) {
   // Built-in routes go through the same table as everything else, so a later
   // add_route() of the same path is reported as a clash.
-  (void)router_.add("GET", "/health", [this](const Request&) { return builtin_health(); });
+  (void)router_.add("GET", "/health", [this](const Request&) { return health_response(providers_.health); });
+  (void)router_.add("GET", "/health/ready", [this](const Request&) { return health_response(providers_.ready); });
   (void)router_.add("GET", "/api/status", [this](const Request&) {
     return Response::json(providers_.status ? providers_.status() : nlohmann::json::object());
   });
@@ -192,14 +193,14 @@ Status ApiServer::add_route(std::string_view method, std::string_view pattern, H
   return router_.add(method, pattern, std::move(handler));
 }
 
-Response ApiServer::builtin_health() const {
-  nlohmann::json body = providers_.health ? providers_.health() : nlohmann::json{{"status", "ok"}};
+Response ApiServer::health_response(const std::function<nlohmann::json()>& provider) {
+  nlohmann::json body = provider ? provider() : nlohmann::json{{"status", "ok"}};
   const bool healthy = body.is_object() && body.contains("status") && body["status"] == "ok";
   return Response::json(body, healthy ? 200 : 503);
 }
 
 bool ApiServer::authorized(const Request& request) const {
-  if (options_.auth_token.empty() || request.path == "/health") return true;
+  if (options_.auth_token.empty() || request.path == "/health" || request.path == "/health/ready") return true;
   auto header = request.header("authorization");
   if (!header) return false;
   std::string_view value = *header;

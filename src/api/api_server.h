@@ -6,8 +6,10 @@
 // it is idempotent and the destructor calls it.
 //
 // Built-in endpoints:
-//   GET /health       200 with the health provider's JSON when its "status" is "ok",
-//                     503 otherwise; {"status":"ok"} without a provider. Never needs auth.
+//   GET /health       liveness: 200 with the health provider's JSON when its "status"
+//                     is "ok", 503 otherwise; {"status":"ok"} without a provider.
+//   GET /health/ready readiness, the same with the ready provider (able to do its job:
+//                     503 with the reasons when not). Neither health route needs auth.
 //   GET /api/status   the status provider's JSON ({} without a provider)
 //   GET /api/metrics  MetricsRegistry::to_json()
 //   GET /metrics      Prometheus text, Content-Type text/plain; version=0.0.4; charset=utf-8
@@ -20,7 +22,7 @@
 // Transfer-Encoding has an empty body (httplib alone would read until EOF). OPTIONS on a known path
 // answers 204 with Allow.
 //
-// Auth: with a non-empty auth_token every path except /health requires
+// Auth: with a non-empty auth_token every path except the health routes requires
 // "Authorization: Bearer <token>" (compared in constant time), and unknown
 // paths answer 401 rather than 404 so routes cannot be probed. Binding a
 // non-loopback host without a token is refused unless allow_unauthenticated_remote.
@@ -68,6 +70,7 @@ class ApiServer {
   struct Providers {
     std::function<nlohmann::json()> status;
     std::function<nlohmann::json()> health;
+    std::function<nlohmann::json()> ready;
     const telemetry::MetricsRegistry* metrics = nullptr;  // must outlive the server
   };
 
@@ -100,7 +103,7 @@ class ApiServer {
     int status = 0;  // 0: ok, else the error status to answer with
     std::string message;
   };
-  Response builtin_health() const;
+  static Response health_response(const std::function<nlohmann::json()>& provider);
   bool authorized(const Request& request) const;
   bool headers_too_large(const httplib::Request& req) const;
   BodyResult read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) const;

@@ -118,6 +118,10 @@ class ApiServerTest : public ::testing::Test {
     providers.health = [this] {
       return healthy_.load() ? json{{"status", "ok"}, {"uptime_s", 3}} : json{{"status", "degraded"}};
     };
+    providers.ready = [this] {
+      return ready_.load() ? json{{"status", "ok"}, {"reasons", json::array()}}
+                           : json{{"status", "unavailable"}, {"reasons", {"target t: circuit breaker open"}}};
+    };
     providers.metrics = &registry_;
     server_ = std::make_unique<ApiServer>(std::move(options), std::move(providers));
     ASSERT_TRUE(
@@ -157,6 +161,7 @@ class ApiServerTest : public ::testing::Test {
 
   telemetry::MetricsRegistry registry_;
   std::atomic<bool> healthy_{true};
+  std::atomic<bool> ready_{true};
   std::unique_ptr<ApiServer> server_;
 };
 
@@ -181,6 +186,22 @@ TEST_F(ApiServerTest, Health) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_TRUE(res->body.empty());
+}
+
+// Readiness is its own route: a live process that cannot do its job answers 503 with why.
+TEST_F(ApiServerTest, ReadinessIsSeparateFromLiveness) {
+  start();
+  auto res = client().Get("/health/ready");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  ready_ = false;
+  res = client().Get("/health/ready");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(json::parse(res->body)["reasons"][0], "target t: circuit breaker open");
+  res = client().Get("/health");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);  // still alive
 }
 
 TEST_F(ApiServerTest, StatusAndMetricsJson) {
@@ -456,6 +477,12 @@ TEST_F(ApiServerTest, BearerTokenAuth) {
   res = c.Get("/metrics", {{"Authorization", "Basic czNjcjN0LXRva2Vu"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);
+  // Orchestrators probe the health routes without a token.
+  for (const char* path : {"/health", "/health/ready"}) {
+    res = c.Get(path);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200) << path;
+  }
   // Unknown paths do not reveal themselves without a token.
   res = c.Get("/no/such/path");
   ASSERT_TRUE(res);

@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -41,6 +42,17 @@ sigset_t block_stop_signals() {
 
 constexpr auto kDrainTimeout = std::chrono::seconds(30);
 
+// Every connection takes a socket and a waker (two descriptors per OPC UA or MQTT
+// source): 500 sources pass Debian's default soft limit of 1,024. The soft limit is raised
+// to the hard one, as the kernel allows any process to.
+void raise_open_file_limit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= r.rlim_max) return;
+  const rlim_t was = r.rlim_cur;
+  r.rlim_cur = r.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &r) == 0) spdlog::debug("open file limit raised from {} to {}", was, r.rlim_max);
+}
+
 }  // namespace
 
 int cmd_validate(const std::string& config_path) {
@@ -59,6 +71,7 @@ int cmd_run(const std::string& config_path) {
   // short-lived; hand the freed heap back instead of carrying it for the process's life.
   malloc_trim(0);
   telemetry::init_logging(telemetry::to_string(cfg->connector.log_level));
+  raise_open_file_limit();
   auto simulators = start_simulators(*cfg, "127.0.0.1");  // simulator: section, in-process; stops last
   if (!simulators.is_ok()) {
     spdlog::error("cannot start the simulator: {}", simulators.status().to_string());

@@ -126,12 +126,14 @@ Status Connector::add_api() {
   ao.auth_token = cfg_.web_ui.auth_token.value;
   api::ApiServer::Providers providers;
   providers.status = [this] { return status(); };
+  // Liveness: the process serves. Readiness: it can do its job (docs/observability.md).
   providers.health = [this] {
-    nlohmann::json h = {{"status", "ok"}};
-    for (const auto* lane : pipeline_->lanes()) {
-      if (lane->state() == pipeline::ComponentState::kFailed) h["status"] = "failed";
-    }
-    return h;
+    return nlohmann::json{{"status", "ok"},
+                          {"uptime_s", (SystemClock::instance().now_us() - started_at_us_) / 1'000'000}};
+  };
+  providers.ready = [this] {
+    const auto reasons = pipeline_->unready_reasons();
+    return nlohmann::json{{"status", reasons.empty() ? "ok" : "unavailable"}, {"reasons", reasons}};
   };
   providers.metrics = &metrics_;
   api_ = std::make_unique<api::ApiServer>(ao, providers);

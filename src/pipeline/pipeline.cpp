@@ -266,6 +266,28 @@ void Pipeline::stop(std::chrono::milliseconds drain_timeout) {
   for (auto& l : lanes_) l->stop(deadline);
 }
 
+std::vector<std::string> Pipeline::unready_reasons() const {
+  std::vector<std::string> reasons;
+  for (const auto& l : lanes_) {
+    if (l->state() == ComponentState::kFailed) {
+      reasons.push_back("target " + l->target() + ": sink failed: " + l->last_error());
+    } else if (l->circuit_state() == CircuitBreaker::State::kOpen) {
+      reasons.push_back("target " + l->target() + ": circuit breaker open: " + l->last_error());
+    }
+  }
+  std::string down;
+  bool any_running = false, any_up = false;
+  for (const SourceView& v : sources()) {
+    if (v.state == ComponentState::kStopped) continue;
+    any_running = true;
+    any_up = any_up || v.state == ComponentState::kConnected || v.state == ComponentState::kDegraded;
+    down += (down.empty() ? "" : "; ") + v.name + " " + component_state_name(v.state) +
+            (v.last_error.empty() ? "" : ": " + v.last_error);
+  }
+  if (any_running && !any_up) reasons.push_back("every source is down: " + down);
+  return reasons;
+}
+
 std::vector<Pipeline::SourceView> Pipeline::sources() const {
   std::lock_guard lock(sources_mu_);
   std::vector<SourceView> out;

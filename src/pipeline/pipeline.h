@@ -75,6 +75,10 @@ class Pipeline {
   };
   std::vector<SourceView> sources() const;
   std::vector<const Lane*> lanes() const;
+  // Why the pipeline cannot do its job now (empty: ready): a target whose sink failed to
+  // start or whose circuit breaker is open, and every running source down (none
+  // connected or degraded; stopped sources do not count).
+  std::vector<std::string> unready_reasons() const;
   // Replays the DLQ of one target (every target when empty) into its lane.
   Result<std::uint64_t> replay_dlq(const std::string& target);
   // kStopped for an unknown name.

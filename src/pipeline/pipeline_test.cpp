@@ -227,3 +227,72 @@ TEST(Pipeline, ShutdownWithDeadSinkAndBlockedSourceAccountsForEverything) {
 
 }  // namespace
 }  // namespace uc::pipeline
+
+namespace uc::pipeline {
+namespace {
+
+// A source that reports one state (and its detail as the last error) and waits for its stop.
+class StateSource final : public Source {
+ public:
+  StateSource(std::string name, ComponentState state, std::string detail)
+      : name_(std::move(name)), state_(state), detail_(std::move(detail)) {}
+  const std::string& name() const override { return name_; }
+  void run(SourceContext& ctx) override {
+    if (!detail_.empty()) ctx.count_error(detail_);
+    ctx.set_state(state_, detail_);
+    while (ctx.wait_for(std::chrono::hours(1))) {
+    }
+  }
+
+ private:
+  std::string name_;
+  ComponentState state_;
+  std::string detail_;
+};
+
+template <typename Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 5000 && !pred(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  return pred();
+}
+
+TEST(PipelineReadiness, EverySourceDownIsNotReadyOneUpIs) {
+  SystemClock clock;
+  Pipeline p(clock);
+  ASSERT_TRUE(p.add_lane(opts("t"), std::make_unique<CollectingSink>()).is_ok());
+  ASSERT_TRUE(p.add_source(std::make_unique<StateSource>("a", ComponentState::kConnecting, "refused"), normalizer("a"),
+                           {"t"}, "synthetic")
+                  .is_ok());
+  ASSERT_TRUE(p.add_source(std::make_unique<StateSource>("b", ComponentState::kConnected, ""), normalizer("b"), {"t"},
+                           "synthetic")
+                  .is_ok());
+  ASSERT_TRUE(p.start().is_ok());
+  ASSERT_TRUE(eventually([&] { return p.source_state("b") == ComponentState::kConnected; }));
+  ASSERT_TRUE(eventually([&] { return p.source_state("a") == ComponentState::kConnecting; }));
+  EXPECT_TRUE(p.unready_reasons().empty());
+  ASSERT_TRUE(p.stop_source("b").is_ok());  // a stopped source does not count, the other is down
+  const auto reasons = p.unready_reasons();
+  ASSERT_EQ(reasons.size(), 1u);
+  EXPECT_EQ(reasons[0], "every source is down: a connecting: refused");
+  p.stop(std::chrono::seconds(5));
+}
+
+TEST(PipelineReadiness, AnOpenBreakerIsNotReady) {
+  SystemClock clock;
+  Pipeline p(clock);
+  LaneOptions o = opts("t");
+  o.breaker.failure_threshold = 1;
+  o.breaker.open_duration = std::chrono::hours(1);
+  ASSERT_TRUE(p.add_lane(o, std::make_unique<CollectingSink>(/*down=*/true)).is_ok());
+  auto src = std::make_unique<ManualSource>("m");
+  auto* ps = src.get();
+  ASSERT_TRUE(p.add_source(std::move(src), normalizer("m"), {"t"}, "synthetic").is_ok());
+  ASSERT_TRUE(p.start().is_ok());
+  ASSERT_TRUE(ps->context()->publish(samples(3), nullptr));
+  ASSERT_TRUE(eventually([&] { return !p.unready_reasons().empty(); }));
+  EXPECT_EQ(p.unready_reasons().front(), "target t: circuit breaker open: UNAVAILABLE: down");
+  p.stop(std::chrono::milliseconds(50));
+}
+
+}  // namespace
+}  // namespace uc::pipeline

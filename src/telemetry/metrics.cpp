@@ -104,12 +104,18 @@ std::string escape_help(std::string_view help) {
   return out;
 }
 
-// Go's ParseFloat spellings for the specials; otherwise the shortest string
-// that reads back to the same double.
+// Go's ParseFloat spellings for the specials; whole numbers below 2^53 (every counter a
+// process reaches) in plain digits, as counters are read (100000, not 1e+05); otherwise
+// the shortest string that reads back to the same double.
 std::string format_sample_value(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
   char buf[64];
+  constexpr double kExactIntegers = 9007199254740992.0;  // 2^53
+  if (std::fabs(value) < kExactIntegers && value == std::trunc(value)) {
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), static_cast<std::int64_t>(value));
+    return std::string(buf, end);
+  }
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
   if (ec != std::errc()) return "NaN";
   return std::string(buf, end);

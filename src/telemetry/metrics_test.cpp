@@ -180,6 +180,10 @@ TEST(Metrics, SampleValueFormatting) {
   EXPECT_EQ(format_sample_value(-2.5), "-2.5");
   EXPECT_EQ(format_sample_value(0.1), "0.1");
   EXPECT_EQ(format_sample_value(1e300), "1e+300");
+  EXPECT_EQ(format_sample_value(100000), "100000");  // counters in plain digits, not 1e+05
+  EXPECT_EQ(format_sample_value(-3e6), "-3000000");
+  EXPECT_EQ(format_sample_value(9007199254740991.0), "9007199254740991");
+  EXPECT_EQ(format_sample_value(1e17), "1e+17");
   EXPECT_EQ(format_sample_value(std::numeric_limits<double>::infinity()), "+Inf");
   EXPECT_EQ(format_sample_value(-std::numeric_limits<double>::infinity()), "-Inf");
   EXPECT_EQ(format_sample_value(std::nan("")), "NaN");

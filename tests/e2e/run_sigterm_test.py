@@ -3,6 +3,7 @@ SIGTERM, and prove that every generated record is in the files exactly once, in 
 per tag, with the right paths, targets and qualities. Also checks /api/status and
 validates /metrics with the prometheus_client parser."""
 import os
+import resource
 import signal
 import sys
 import unittest
@@ -50,13 +51,28 @@ zerobus:
 """
 
 
+def low_file_limit():
+    """Starts the connector with a soft descriptor limit far below the hard one."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+
+
+def open_file_limits(pid):
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return soft, hard
+    return None
+
+
 class RunUntilSigterm(unittest.TestCase):
     def test_every_record_exactly_once(self):
         wd = harness.Workdir("uc_e2e_")
         port = harness.free_port()
         data = os.path.join(wd.path, "data")
         cfg = wd.write("config.yaml", CONFIG.format(data=data, port=port))
-        proc = harness.start(BINARY, "run", "--config", cfg, cwd=wd.path)
+        proc = harness.start(BINARY, "run", "--config", cfg, cwd=wd.path, preexec_fn=low_file_limit)
         try:
             def enough():
                 import json
@@ -81,6 +97,14 @@ class RunUntilSigterm(unittest.TestCase):
             self.assertTrue(dropped and all(s.value == 0 for s in dropped))
             code, _, _ = harness.http_get(port, "/health")
             self.assertEqual(code, 200)
+            code, _, body = harness.http_get(port, "/health/ready")
+            self.assertEqual(code, 200, body)
+            # Started with a soft descriptor limit of 256: raised to the hard limit.
+            soft, hard = open_file_limits(proc.pid)
+            self.assertEqual(soft, hard)
+            # Counters print as whole numbers, never in exponent form (1e+05).
+            self.assertNotRegex(body_text := harness.http_get(port, "/metrics")[2].decode(), r"_total(\{[^}]*\})? [0-9.]+e\+")
+            self.assertIn("uc_records_received_total", body_text)
         finally:
             proc.send_signal(signal.SIGTERM)
             out, err = proc.communicate(timeout=60)

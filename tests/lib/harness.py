@@ -45,8 +45,9 @@ class Workdir:
         return p
 
 
-def start(binary, *args, cwd=None):
-    return subprocess.Popen([binary, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def start(binary, *args, cwd=None, preexec_fn=None):
+    return subprocess.Popen([binary, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=preexec_fn)
 
 
 def read_jsonl_dir(directory):
