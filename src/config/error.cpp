@@ -19,9 +19,47 @@ std::string ConfigError::to_string() const {
   return out;
 }
 
+std::string json_pointer(std::string_view key_path) {
+  std::string out;
+  bool segment_start = true;
+  for (char c : key_path) {
+    if (segment_start) out += '/';
+    segment_start = false;
+    if (c == '.' || c == '[') {
+      segment_start = true;
+    } else if (c == ']') {
+      // the end of an index; a '.' or '[' follows, or nothing
+    } else if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 void Errors::add(ConfigError error) { errors_.push_back(std::move(error)); }
 
-void Errors::add(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message) {
+std::string json_pointer(const ConfigError& error) {
+  std::string out = json_pointer(error.key_path);
+  if (error.key.empty()) return out;
+  out += '/';
+  for (char c : error.key) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+void Errors::add(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message,
+                 std::string key) {
   ConfigError e;
   e.file = file;
   if (mark.line >= 0 && mark.column >= 0) {
@@ -30,6 +68,7 @@ void Errors::add(const std::string& file, const YAML::Mark& mark, std::string ke
   }
   e.key_path = std::move(key_path);
   e.message = std::move(message);
+  e.key = std::move(key);
   errors_.push_back(std::move(e));
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -28,18 +29,28 @@ struct ConfigError {
   int column = 0;
   std::string key_path;
   std::string message;
+  // The key itself when the problem is a key of the map at key_path (unknown or duplicate),
+  // not a value; empty otherwise.
+  std::string key;
 
   // "FILE:LINE:COL: KEY.PATH: MESSAGE", or "FILE:LINE:COL: MESSAGE" when the
   // key path is empty. Messages never contain secret values.
   std::string to_string() const;
 };
 
+// A key path as a JSON pointer (RFC 6901): "tags[0].generator" -> "/tags/0/generator",
+// "" -> "" (the whole document). '~' and '/' inside keys are escaped as ~0 and ~1.
+std::string json_pointer(std::string_view key_path);
+// The JSON pointer of what an error is about: its key path, and its key when it has one.
+std::string json_pointer(const ConfigError& error);
+
 // Collects errors in the order they are found.
 class Errors {
  public:
   void add(ConfigError error);
   // mark is yaml-cpp's 0-based position; a null mark (line -1) gives 0:0.
-  void add(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message);
+  void add(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message,
+           std::string key = {});
 
   bool empty() const { return errors_.empty(); }
   std::size_t size() const { return errors_.size(); }

@@ -268,51 +268,77 @@ class DocumentParser {
 
   void parse_sources(const Reader& root, Config& c) const {
     for (const Reader& item : root.get_list("sources")) {
-      if (!item.is_map()) {
-        item.error("expected a map, got " + item.describe());
-        continue;
-      }
-      SourceConfig s;
-      const Location where = item.location();
-      s.line_no = where.line;
-      s.column = where.column;
-      bool usable = true;
-      if (auto name = item.require_string("name")) {
-        if (!is_valid_name(*name)) {
-          item.error_at("name", "must match [A-Za-z0-9_.-]+, got " + quote(*name));
-          usable = false;
-        } else if (const SourceConfig* first = c.find_source(*name)) {
-          item.error_at("name", "duplicate source name " + quote(*name) + " (first defined at line " +
-                                    std::to_string(first->line_no) + ")");
-          usable = false;
-        }
-        s.name = *name;
+      if (auto s = parse_source(item, c)) c.sources.push_back(std::move(*s));
+    }
+  }
+
+ public:
+  // One entry of `sources:`; nullopt when it cannot be kept (no usable or a duplicate
+  // name, not a map). Problems go to the errors either way.
+  std::optional<SourceConfig> parse_source(const Reader& item, const Config& c) const {
+    if (!item.is_map()) {
+      item.error("expected a map, got " + item.describe());
+      return std::nullopt;
+    }
+    SourceConfig s;
+    const Location where = item.location();
+    s.line_no = where.line;
+    s.column = where.column;
+    bool usable = parse_source_name(item, c, s);
+    s.endpoint = item.get_string("endpoint", "");
+    PathContext ctx;
+    parse_context(item, ctx);
+    s.site = ctx.site;
+    s.area = ctx.area;
+    s.line = ctx.line;
+    s.equipment = ctx.equipment;
+    if (auto t = item.get_string("path_template")) {
+      s.path_template = *t;
+      check_template(item, "path_template");
+    }
+    s.enabled = item.get_bool("enabled", true);
+    parse_backoff(item, s);
+    if (auto protocol = item.require_string("protocol")) {
+      s.protocol = *protocol;
+      const auto it = protocols_.find(*protocol);
+      if (it == protocols_.end()) {
+        item.error_at("protocol", "unknown protocol " + quote(*protocol) + "; " + registered_list(names()));
       } else {
-        usable = false;
+        s.options = it->second(item, errors_);
       }
-      s.endpoint = item.get_string("endpoint", "");
-      PathContext ctx;
-      parse_context(item, ctx);
-      s.site = ctx.site;
-      s.area = ctx.area;
-      s.line = ctx.line;
-      s.equipment = ctx.equipment;
-      if (auto t = item.get_string("path_template")) {
-        s.path_template = *t;
-        check_template(item, "path_template");
+    }
+    keep_document(item, s);
+    if (!usable) return std::nullopt;
+    return s;
+  }
+
+ private:
+  static bool parse_source_name(const Reader& item, const Config& c, SourceConfig& s) {
+    const auto name = item.require_string("name");
+    if (!name) return false;
+    s.name = *name;
+    if (!is_valid_name(*name)) {
+      item.error_at("name", "must match [A-Za-z0-9_.-]+, got " + quote(*name));
+      return false;
+    }
+    if (const SourceConfig* first = c.find_source(*name)) {
+      item.error_at("name", "duplicate source name " + quote(*name) + " (first defined at line " +
+                                std::to_string(first->line_no) + ")");
+      return false;
+    }
+    return true;
+  }
+
+  // The entry as written and which of its keys held secrets (relative to the entry).
+  static void keep_document(const Reader& item, SourceConfig& s) {
+    s.document = std::make_shared<const YAML::Node>(YAML::Clone(item.node()));
+    const std::set<std::string>* secrets = item.context().secret_paths;
+    if (secrets == nullptr) return;
+    const std::string prefix = item.path().empty() ? std::string() : item.path() + ".";
+    for (const std::string& p : *secrets) {
+      if (p.size() > prefix.size() && p.compare(0, prefix.size(), prefix) == 0) {
+        s.secret_keys.push_back(p.substr(prefix.size()));
       }
-      s.enabled = item.get_bool("enabled", true);
-      parse_backoff(item, s);
-      if (auto protocol = item.require_string("protocol")) {
-        s.protocol = *protocol;
-        const auto it = protocols_.find(*protocol);
-        if (it == protocols_.end()) {
-          item.error_at("protocol", "unknown protocol " + quote(*protocol) + "; " + registered_list(names()));
-        } else {
-          s.options = it->second(item, errors_);
-        }
-      }
-      if (usable) c.sources.push_back(std::move(s));
     }
   }
 
@@ -569,36 +595,40 @@ LoadResult Loader::load_file(const std::string& path, const CredentialResolver* 
   return load_string(text, path, resolver);
 }
 
-LoadResult Loader::load_string(std::string_view text, const std::string& file_name,
-                               const CredentialResolver* resolver) const {
-  LoadResult result;
-  Errors errors;
-  ReadContext context{file_name, &errors, resolver, env_, {}};
+namespace {
+
+// The position of the first NUL byte of text, which yaml-cpp would silently stop at.
+YAML::Mark nul_mark(std::string_view text) {
+  const auto before = text.substr(0, text.find('\0'));
+  YAML::Mark at;
+  at.line = static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+  const std::size_t nl = before.rfind('\n');
+  at.column = static_cast<int>(nl == std::string_view::npos ? before.size() : before.size() - nl - 1);
+  return at;
+}
+
+// The single YAML map of text, or nullopt with the reason in errors. `what` names the
+// map in the message about an empty text ("configuration", "source").
+std::optional<YAML::Node> parse_map(std::string_view text, ReadContext& context, Errors& errors,
+                                    std::string_view what) {
+  const std::string& file_name = context.file;
   const YAML::Mark start;
-  Config config;
   try {
     if (text.find('\0') != std::string_view::npos) {
-      const auto before = text.substr(0, text.find('\0'));
-      YAML::Mark at;
-      at.line = static_cast<int>(std::count(before.begin(), before.end(), '\n'));
-      const std::size_t nl = before.rfind('\n');
-      at.column = static_cast<int>(nl == std::string_view::npos ? before.size() : before.size() - nl - 1);
-      errors.add(file_name, at, "", "invalid YAML: the file contains a NUL byte (is it a text file?)");
+      errors.add(file_name, nul_mark(text), "", "invalid YAML: the file contains a NUL byte (is it a text file?)");
+      return std::nullopt;
+    }
+    const std::vector<YAML::Node> docs = parse_yaml(text, context.rewritten_references);
+    if (docs.empty() || docs.front().IsNull()) {
+      errors.add(file_name, start, "", "the " + std::string(what) + " is empty");
+    } else if (docs.size() > 1) {
+      errors.add(file_name, docs[1].IsDefined() ? docs[1].Mark() : start, "",
+                 "expected a single YAML document, got " + std::to_string(docs.size()));
+    } else if (!docs.front().IsMap()) {
+      errors.add(file_name, start, "", "expected a map at the top level, got " +
+                                           std::string(docs.front().IsSequence() ? "a list" : "a scalar"));
     } else {
-      const std::vector<YAML::Node> docs = parse_yaml(text, context.rewritten_references);
-      if (docs.empty() || docs.front().IsNull()) {
-        errors.add(file_name, start, "", "the configuration is empty");
-      } else if (docs.size() > 1) {
-        errors.add(file_name, docs[1].IsDefined() ? docs[1].Mark() : start, "",
-                   "expected a single YAML document, got " + std::to_string(docs.size()));
-      } else if (!docs.front().IsMap()) {
-        const Reader root = Reader::root(context, docs.front());
-        errors.add(file_name, start, "", "expected a map at the top level, got " +
-                                             std::string(root.is_list() ? "a list" : "a scalar"));
-      } else {
-        DocumentParser parser(protocols_, errors);
-        config = parser.parse(Reader::root(context, docs.front()));
-      }
+      return docs.front();
     }
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's own message for this is "bad file".
@@ -606,11 +636,56 @@ LoadResult Loader::load_string(std::string_view text, const std::string& file_na
   } catch (const YAML::Exception& e) {
     errors.add(file_name, e.mark, "", "invalid YAML: " + e.msg);
   }
-  result.errors = errors.take();
-  std::stable_sort(result.errors.begin(), result.errors.end(), [](const ConfigError& a, const ConfigError& b) {
+  return std::nullopt;
+}
+
+std::vector<ConfigError> sorted(Errors& errors) {
+  std::vector<ConfigError> out = errors.take();
+  std::stable_sort(out.begin(), out.end(), [](const ConfigError& a, const ConfigError& b) {
     return a.line != b.line ? a.line < b.line : a.column < b.column;
   });
+  return out;
+}
+
+}  // namespace
+
+LoadResult Loader::load_string(std::string_view text, const std::string& file_name,
+                               const CredentialResolver* resolver) const {
+  LoadResult result;
+  Errors errors;
+  std::set<std::string> secrets;
+  ReadContext context{file_name, &errors, resolver, env_, {}, &secrets};
+  Config config;
+  if (const auto root = parse_map(text, context, errors, "configuration")) {
+    try {
+      DocumentParser parser(protocols_, errors);
+      config = parser.parse(Reader::root(context, *root));
+    } catch (const YAML::Exception& e) {
+      errors.add(file_name, e.mark, "", "invalid YAML: " + e.msg);
+    }
+  }
+  result.errors = sorted(errors);
   if (result.errors.empty()) result.config = std::move(config);
+  return result;
+}
+
+SourceLoadResult Loader::load_source(std::string_view text, const std::string& file_name,
+                                     const CredentialResolver* resolver) const {
+  SourceLoadResult result;
+  Errors errors;
+  std::set<std::string> secrets;
+  ReadContext context{file_name, &errors, resolver, env_, {}, &secrets};
+  std::optional<SourceConfig> source;
+  if (const auto root = parse_map(text, context, errors, "source")) {
+    try {
+      const DocumentParser parser(protocols_, errors);
+      source = parser.parse_source(Reader::root(context, *root), Config{});
+    } catch (const YAML::Exception& e) {
+      errors.add(file_name, e.mark, "", "invalid YAML: " + e.msg);
+    }
+  }
+  result.errors = sorted(errors);
+  if (result.errors.empty()) result.source = std::move(source);
   return result;
 }
 

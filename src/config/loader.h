@@ -35,6 +35,13 @@ const std::vector<std::string>& common_source_keys();
 // common_source_keys() followed by own.
 std::vector<std::string> with_common_source_keys(std::initializer_list<std::string> own);
 
+// One entry of `sources:` on its own (Loader::load_source).
+struct SourceLoadResult {
+  std::optional<SourceConfig> source;  // set only when errors is empty
+  std::vector<ConfigError> errors;     // key paths relative to the entry: "port", "tags[0].unit"
+  bool ok() const { return source.has_value() && errors.empty(); }
+};
+
 struct LoadResult {
   std::optional<Config> config;     // set only when errors is empty
   std::vector<ConfigError> errors;  // sorted by position
@@ -59,6 +66,12 @@ class Loader {
   LoadResult load_file(const std::string& path, const CredentialResolver* resolver = nullptr) const;
   LoadResult load_string(std::string_view text, const std::string& file_name,
                          const CredentialResolver* resolver = nullptr) const;
+  // One source entry (a map with the keys of a `sources:` item; JSON is YAML flow syntax,
+  // so the API's request bodies come here), checked by exactly the code that checks it
+  // inside a file, with the same messages. Whether the name is unique is the caller's
+  // business; references to other sections (targets, mappings) are not checked here.
+  SourceLoadResult load_source(std::string_view text, const std::string& file_name,
+                               const CredentialResolver* resolver = nullptr) const;
 
  private:
   std::map<std::string, SourceParser, std::less<>> protocols_;

@@ -145,7 +145,8 @@ void Reader::error_at(std::string_view key, std::string message) const {
 }
 
 void Reader::missing(std::string_view key) const {
-  error("missing required key \"" + std::string(key) + "\"");
+  context_->errors->add(context_->file, mark_, path_, "missing required key \"" + std::string(key) + "\"",
+                        std::string(key));
 }
 
 std::string Reader::child_path(std::string_view key) const {
@@ -198,13 +199,13 @@ void Reader::check_keys(const std::vector<std::string>& allowed) const {
     }
     const std::string& name = k.Scalar();
     if (!seen.insert(name).second) {
-      context_->errors->add(context_->file, m, path_, "duplicate key \"" + name + "\"");
+      context_->errors->add(context_->file, m, path_, "duplicate key \"" + name + "\"", name);
       continue;
     }
     if (std::find(allowed.begin(), allowed.end(), name) != allowed.end()) continue;
     std::string message = "unknown key " + quote(name);
     if (const auto suggestion = closest_match(name, allowed)) message += "; did you mean \"" + *suggestion + "\"?";
-    context_->errors->add(context_->file, m, path_, std::move(message));
+    context_->errors->add(context_->file, m, path_, std::move(message), name);
   }
 }
 
@@ -360,6 +361,7 @@ std::optional<std::string> Reader::as_enum(const std::vector<std::string>& allow
 
 Secret Reader::as_secret() const {
   Secret secret;
+  if (context_->secret_paths != nullptr) context_->secret_paths->insert(path_);
   if (is_null()) return secret;
   if (!node_.IsScalar()) {
     error("expected a string, got " + describe());

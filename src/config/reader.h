@@ -45,6 +45,9 @@ struct ReadContext {
   // 0-based (line, column) of scalars the loader rewrote from ${X} to '$X'
   // (see flow_references.h); their text is read back as ${X}.
   std::set<std::pair<int, int>> rewritten_references;
+  // When set, the key path of every value read as a secret (as_secret), so that the
+  // document of a source can be shown with its secrets masked.
+  std::set<std::string>* secret_paths = nullptr;
 };
 
 class Reader {

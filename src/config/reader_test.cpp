@@ -15,9 +15,9 @@ namespace uc::config {
 namespace {
 
 TEST(ConfigError, Format) {
-  EXPECT_EQ((ConfigError{"a.yaml", 3, 7, "sources[2].registers[0].type", "bad"}).to_string(),
+  EXPECT_EQ((ConfigError{"a.yaml", 3, 7, "sources[2].registers[0].type", "bad", ""}).to_string(),
             "a.yaml:3:7: sources[2].registers[0].type: bad");
-  EXPECT_EQ((ConfigError{"a.yaml", 1, 1, "", "the configuration is empty"}).to_string(),
+  EXPECT_EQ((ConfigError{"a.yaml", 1, 1, "", "the configuration is empty", ""}).to_string(),
             "a.yaml:1:1: the configuration is empty");
   Errors errors;
   YAML::Mark mark;
