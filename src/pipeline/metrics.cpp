@@ -63,17 +63,17 @@ constexpr std::array<ComponentState, 5> kStates = {ComponentState::kStopped, Com
                                                    ComponentState::kFailed};
 
 void bind_source(const Pipeline& p, const Pipeline::SourceView& s, telemetry::MetricsRegistry& r) {
-  const SourceCounters* c = s.counters;
+  const std::shared_ptr<const SourceCounters> c = s.counters;
   const telemetry::LabelValues l{s.name};
   for (const auto& f : kSourceCounters) {
     if (f.metric == nullptr) continue;
     const SourceField field = f.field;
     if (f.gauge) {
       r.gauge(f.metric, f.help, {"source"}).set_callback(l, [c, field] {
-        return static_cast<double>((c->*field).load());
+        return static_cast<double>(((*c).*field).load());
       });
     } else {
-      r.counter(f.metric, f.help, {"source"}).set_callback(l, [c, field] { return (c->*field).load(); });
+      r.counter(f.metric, f.help, {"source"}).set_callback(l, [c, field] { return ((*c).*field).load(); });
     }
   }
   for (const auto& extra : s.source->extra_counters()) {
@@ -95,7 +95,7 @@ void bind_lane(const Lane* lane, telemetry::MetricsRegistry& r) {
   const std::string sink = lane->sink().name();
   for (const auto& f : kLaneCounters) {
     const LaneField field = f.field;
-    auto read = [c, field] { return (c->*field).load(); };
+    auto read = [c, field] { return ((*c).*field).load(); };
     if (f.reason != nullptr) {
       r.counter(f.metric, f.help, {"target", "sink", "reason"}).set_callback({target, sink, f.reason}, read);
     } else {
@@ -135,6 +135,15 @@ nlohmann::json counters_json(const LaneCounters& c) {
 void bind_metrics(const Pipeline& pipeline, telemetry::MetricsRegistry& registry) {
   for (const auto& s : pipeline.sources()) bind_source(pipeline, s, registry);
   for (const Lane* lane : pipeline.lanes()) bind_lane(lane, registry);
+}
+
+Status bind_source_metrics(const Pipeline& pipeline, const std::string& name, telemetry::MetricsRegistry& registry) {
+  for (const auto& s : pipeline.sources()) {
+    if (s.name != name) continue;
+    bind_source(pipeline, s, registry);
+    return Status::ok();
+  }
+  return not_found("no source named \"" + name + "\"");
 }
 
 }  // namespace uc::pipeline

@@ -32,5 +32,8 @@ nlohmann::json counters_json(const SourceCounters& counters);
 nlohmann::json counters_json(const LaneCounters& counters);
 
 void bind_metrics(const Pipeline& pipeline, telemetry::MetricsRegistry& registry);
+// The metrics of one source added after bind_metrics (kNotFound for an unknown name). A
+// removed source's callbacks keep its counters alive and report their last values.
+Status bind_source_metrics(const Pipeline& pipeline, const std::string& name, telemetry::MetricsRegistry& registry);
 
 }  // namespace uc::pipeline

@@ -22,6 +22,35 @@ const char* component_state_name(ComponentState s) {
   return "failed";
 }
 
+// Batches a source published whose acknowledgement has not come yet. Shared with the
+// acknowledgement callbacks, which may run after the source is gone.
+class InFlight : public std::enable_shared_from_this<InFlight> {
+ public:
+  explicit InFlight(const Clock& clock) : clock_(clock) {}
+  AckCallback track(AckCallback inner) {
+    {
+      std::lock_guard lock(mu_);
+      ++batches_;
+    }
+    return [self = shared_from_this(), inner = std::move(inner)](const BatchOutcome& outcome) {
+      if (inner) inner(outcome);
+      std::lock_guard lock(self->mu_);
+      if (--self->batches_ == 0) self->cv_.notify_all();
+    };
+  }
+  bool wait_idle(std::int64_t deadline_us) {
+    std::unique_lock lock(mu_);
+    while (batches_ > 0 && clock_.steady_us() < deadline_us) clock_.wait_until(cv_, lock, deadline_us);
+    return batches_ == 0;
+  }
+
+ private:
+  const Clock& clock_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::uint64_t batches_ = 0;
+};
+
 // One configured source in the pipeline: the Emitter it talks to (normalizes on the
 // source's thread and pushes the records into every lane the source is routed to) and
 // the runtime loop that runs it. Its counters live as long as the pipeline, across
@@ -62,18 +91,19 @@ class SourceRunner final : public Emitter {
 
   Status publish(SampleBatch&& batch, AckCallback on_durable) override {
     if (batch.empty()) return Status::ok();
-    counters_.received += batch.size();
-    counters_.batches++;
+    counters_->received += batch.size();
+    counters_->batches++;
     std::vector<Record> records;
     records.reserve(batch.size());
     normalizer_->normalize_batch(std::move(batch), clock_.now_us(), records);
-    counters_.normalized += records.size();
-    if (collision_log_.count() != counters_.path_collisions.load(std::memory_order_relaxed)) {
-      counters_.path_collisions.store(collision_log_.count(), std::memory_order_relaxed);
+    counters_->normalized += records.size();
+    if (collision_log_.count() != counters_->path_collisions.load(std::memory_order_relaxed)) {
+      counters_->path_collisions.store(collision_log_.count(), std::memory_order_relaxed);
       std::string summary = collision_log_.summary();
       if (!summary.empty()) spdlog::warn("source={} {}", source_->name(), summary);
     }
     const std::size_t n = records.size();
+    if (n > 0) on_durable = in_flight_->track(std::move(on_durable));
     auto ack = std::make_shared<AckState>(n * lanes_.size(), std::move(on_durable));
     std::size_t refused = 0;
     for (std::size_t i = 0; i < lanes_.size(); ++i) {
@@ -99,9 +129,9 @@ class SourceRunner final : public Emitter {
     if (!detail.empty()) last_error_ = std::string(detail);
   }
 
-  void count_reconnection() override { counters_.reconnections++; }
+  void count_reconnection() override { counters_->reconnections++; }
   void count_error(std::string_view what) override {
-    counters_.errors++;
+    counters_->errors++;
     std::lock_guard lock(mu_);
     last_error_ = std::string(what);
   }
@@ -110,7 +140,8 @@ class SourceRunner final : public Emitter {
   Source& source() { return *source_; }
   const Source& source() const { return *source_; }
   const std::string& protocol() const { return protocol_; }
-  const SourceCounters& counters() const { return counters_; }
+  const SourceCounters& counters() const { return *counters_; }
+  std::shared_ptr<const SourceCounters> shared_counters() const { return counters_; }
   const normalize::Normalizer& normalizer() const { return *normalizer_; }
   ComponentState state() const {
     std::lock_guard lock(mu_);
@@ -121,6 +152,8 @@ class SourceRunner final : public Emitter {
     return last_error_;
   }
   const std::vector<Lane*>& lanes() const { return lanes_; }
+  // Until every batch published so far is settled, or deadline_us on the steady clock.
+  bool wait_settled(std::int64_t deadline_us) const { return in_flight_->wait_idle(deadline_us); }
 
  private:
   void set_normalizer(std::unique_ptr<normalize::Normalizer> normalizer) {
@@ -139,7 +172,8 @@ class SourceRunner final : public Emitter {
   std::string protocol_;
   const Clock& clock_;
   SourceLoop loop_;
-  SourceCounters counters_;
+  std::shared_ptr<SourceCounters> counters_ = std::make_shared<SourceCounters>();
+  std::shared_ptr<InFlight> in_flight_ = std::make_shared<InFlight>(clock_);
   normalize::CollisionLog collision_log_;  // the source thread's only
   mutable std::mutex mu_;
   ComponentState state_ = ComponentState::kStopped;
@@ -236,6 +270,27 @@ Status Pipeline::replace_source(std::unique_ptr<Source> source, std::unique_ptr<
   return was_running ? r->start() : Status::ok();
 }
 
+Status Pipeline::remove_source(const std::string& name, std::chrono::milliseconds drain_timeout) {
+  std::unique_ptr<SourceRunner> runner;
+  {
+    std::lock_guard lock(sources_mu_);
+    for (auto it = sources_.begin(); it != sources_.end(); ++it) {
+      if ((*it)->source().name() != name) continue;
+      runner = std::move(*it);
+      sources_.erase(it);
+      break;
+    }
+  }
+  if (!runner) return not_found("no source named \"" + name + "\"");
+  runner->stop();
+  const std::int64_t deadline = clock_.steady_us() + std::chrono::microseconds(drain_timeout).count();
+  if (drain_timeout.count() > 0 && !runner->wait_settled(deadline)) {
+    return {StatusCode::kDeadlineExceeded, "source " + name + " removed; some of its records were not yet durable after " +
+                                               std::to_string(drain_timeout.count()) + " ms (they stay queued)"};
+  }
+  return Status::ok();
+}
+
 void Pipeline::stop(std::chrono::milliseconds drain_timeout) {
   if (stopped_) return;
   stopped_ = true;
@@ -292,7 +347,7 @@ std::vector<Pipeline::SourceView> Pipeline::sources() const {
   std::lock_guard lock(sources_mu_);
   std::vector<SourceView> out;
   for (const auto& r : sources_) {
-    out.push_back({r->source().name(), r->protocol(), &r->counters(), &r->source(), r->state(), r->last_error()});
+    out.push_back({r->source().name(), r->protocol(), r->shared_counters(), &r->source(), r->state(), r->last_error()});
   }
   return out;
 }

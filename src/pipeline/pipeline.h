@@ -62,13 +62,22 @@ class Pipeline {
   Status stop_source(const std::string& name);
   Status replace_source(std::unique_ptr<Source> source, std::unique_ptr<normalize::Normalizer> normalizer,
                         SourceRuntimeOptions runtime = {});
+  // Stops the source and releases it (kNotFound for an unknown name); the others run on.
+  // Records it has already handed over stay in its targets' lanes and are delivered like
+  // any other: a lane's queue and spool belong to the target, shared by its sources, so
+  // nothing is taken back. With a drain_timeout above zero it also waits, up to that
+  // long, until every batch the source published is durable downstream (spooled, or
+  // delivered on a lane without spool) or counted as dropped/rejected;
+  // kDeadlineExceeded when time ran out (the source is removed all the same). Its
+  // counters stay readable by metrics callbacks bound earlier.
+  Status remove_source(const std::string& name, std::chrono::milliseconds drain_timeout = {});
 
   nlohmann::json status() const;
 
   struct SourceView {
     std::string name;
     std::string protocol;
-    const SourceCounters* counters;
+    std::shared_ptr<const SourceCounters> counters;  // shared: outlives a removed source
     const Source* source;
     ComponentState state;
     std::string last_error;

@@ -296,3 +296,57 @@ TEST(PipelineReadiness, AnOpenBreakerIsNotReady) {
 
 }  // namespace
 }  // namespace uc::pipeline
+
+namespace uc::pipeline {
+namespace {
+
+// A removed source is stopped and gone from the status; the other keeps running; its
+// records were delivered (drain) and its metrics callbacks still read its counters.
+TEST(PipelineRemove, RemovesOneSourceWhileTheOtherRuns) {
+  SystemClock clock;
+  Pipeline p(clock);
+  auto sink = std::make_unique<CollectingSink>();
+  auto* ps = sink.get();
+  ASSERT_TRUE(p.add_lane(opts("t1"), std::move(sink)).is_ok());
+  auto a = std::make_unique<ManualSource>("a");
+  auto b = std::make_unique<ManualSource>("b");
+  auto* pa = a.get();
+  auto* pb = b.get();
+  ASSERT_TRUE(p.add_source(std::move(a), normalizer("a"), {"t1"}, "synthetic").is_ok());
+  ASSERT_TRUE(p.add_source(std::move(b), normalizer("b"), {"t1"}, "synthetic").is_ok());
+  telemetry::MetricsRegistry registry;
+  bind_metrics(p, registry);
+  ASSERT_TRUE(p.start().is_ok());
+  ASSERT_TRUE(pa->context()->publish(samples(5)));
+  ASSERT_TRUE(p.remove_source("a", std::chrono::seconds(5)).is_ok());
+  EXPECT_EQ(p.remove_source("a").code(), StatusCode::kNotFound);
+  EXPECT_EQ(p.start_source("a").code(), StatusCode::kNotFound);
+  {
+    std::lock_guard lock(ps->mu);
+    EXPECT_EQ(ps->paths.size(), 5u);  // drained: delivered before the answer
+  }
+  EXPECT_NE(registry.render_prometheus().find("uc_records_received_total{source=\"a\"} 5"), std::string::npos);
+  ASSERT_TRUE(pb->context()->publish(samples(3)));
+  const auto st = p.status();
+  ASSERT_EQ(st["sources"].size(), 1u);
+  EXPECT_EQ(st["sources"][0]["name"], "b");
+  EXPECT_EQ(p.source_state("b"), ComponentState::kConnected);
+  p.stop(std::chrono::seconds(5));
+}
+
+TEST(PipelineRemove, DrainTimesOutWhileTheSinkIsDown) {
+  SystemClock clock;
+  Pipeline p(clock);
+  ASSERT_TRUE(p.add_lane(opts("t1"), std::make_unique<CollectingSink>(/*down=*/true)).is_ok());
+  auto a = std::make_unique<ManualSource>("a");
+  auto* pa = a.get();
+  ASSERT_TRUE(p.add_source(std::move(a), normalizer("a"), {"t1"}, "synthetic").is_ok());
+  ASSERT_TRUE(p.start().is_ok());
+  ASSERT_TRUE(pa->context()->publish(samples(2)));
+  EXPECT_EQ(p.remove_source("a", std::chrono::milliseconds(50)).code(), StatusCode::kDeadlineExceeded);
+  EXPECT_TRUE(p.status()["sources"].empty());
+  p.stop(std::chrono::milliseconds(0));
+}
+
+}  // namespace
+}  // namespace uc::pipeline
