@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 
+#include "api/openapi.h"
 #include "telemetry/log.h"
 
 namespace uc::api {
@@ -170,27 +171,45 @@ ApiServer::ApiServer(Options options, Providers providers)
     : options_(std::move(options)), providers_(std::move(providers)) {
   // Built-in routes go through the same table as everything else, so a later
   // add_route() of the same path is reported as a clash.
-  (void)router_.add("GET", "/health", [this](const Request&) { return health_response(providers_.health); });
-  (void)router_.add("GET", "/health/ready", [this](const Request&) { return health_response(providers_.ready); });
-  (void)router_.add("GET", "/api/status", [this](const Request&) {
-    return Response::json(providers_.status ? providers_.status() : nlohmann::json::object());
-  });
-  (void)router_.add("GET", "/api/metrics", [this](const Request&) {
-    return Response::json(providers_.metrics != nullptr ? providers_.metrics->to_json() : nlohmann::json::object());
-  });
-  (void)router_.add("GET", "/metrics", [this](const Request&) {
-    return Response::text(providers_.metrics != nullptr ? providers_.metrics->render_prometheus() : std::string(),
-                          kPrometheusContentType);
-  });
+  (void)router_.add(
+      "GET", "/health", [this](const Request&) { return health_response(providers_.health); },
+      "Liveness: 200 while the process serves");
+  (void)router_.add(
+      "GET", "/health/ready", [this](const Request&) { return health_response(providers_.ready); },
+      "Readiness: 503 with the reasons when the connector cannot do its job");
+  (void)router_.add(
+      "GET", "/api/status",
+      [this](const Request&) {
+        return Response::json(providers_.status ? providers_.status() : nlohmann::json::object());
+      },
+      "Sources and targets: state, last error, counters");
+  (void)router_.add(
+      "GET", "/api/metrics",
+      [this](const Request&) {
+        return Response::json(providers_.metrics != nullptr ? providers_.metrics->to_json()
+                                                            : nlohmann::json::object());
+      },
+      "The metrics as JSON");
+  (void)router_.add(
+      "GET", "/metrics",
+      [this](const Request&) {
+        return Response::text(providers_.metrics != nullptr ? providers_.metrics->render_prometheus() : std::string(),
+                              kPrometheusContentType);
+      },
+      "The metrics in Prometheus text format");
+  (void)router_.add(
+      "GET", "/api/openapi.json", [this](const Request&) { return Response::json(openapi_document(router_)); },
+      "This document: every route served, from the route table");
 }
 
 ApiServer::~ApiServer() {
   stop();
 }
 
-Status ApiServer::add_route(std::string_view method, std::string_view pattern, Handler handler) {
+Status ApiServer::add_route(std::string_view method, std::string_view pattern, Handler handler,
+                             std::string summary) {
   if (started_.load()) return Status(StatusCode::kFailedPrecondition, "routes must be added before start()");
-  return router_.add(method, pattern, std::move(handler));
+  return router_.add(method, pattern, std::move(handler), std::move(summary));
 }
 
 Response ApiServer::health_response(const std::function<nlohmann::json()>& provider) {

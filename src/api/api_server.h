@@ -13,7 +13,9 @@
 //   GET /api/status   the status provider's JSON ({} without a provider)
 //   GET /api/metrics  MetricsRegistry::to_json()
 //   GET /metrics      Prometheus text, Content-Type text/plain; version=0.0.4; charset=utf-8
-// Errors are JSON {"error": "..."}: 400 malformed request, 401 missing or wrong
+//   GET /api/openapi.json  OpenAPI 3 document of every route in the table (openapi.h),
+//                     generated from the table at request time, so it cannot drift
+// Errors are JSON {"error": {"code", "message", "details"}} (http.h): 400 malformed request, 401 missing or wrong
 // bearer token (with WWW-Authenticate), 404 unknown path, 405 known path with
 // another method (with Allow), 413 body over max_body_bytes (Content-Length,
 // chunked or decompressed; the body is drained so the connection stays usable),
@@ -81,7 +83,10 @@ class ApiServer {
 
   // Adds a route before start() (FAILED_PRECONDITION afterwards). Pattern
   // syntax in router.h. Built-in paths cannot be replaced (ALREADY_EXISTS).
-  Status add_route(std::string_view method, std::string_view pattern, Handler handler);
+  // summary: the route's line in GET /api/openapi.json.
+  Status add_route(std::string_view method, std::string_view pattern, Handler handler, std::string summary = {});
+  // The route table (built-in routes first), as served.
+  std::vector<Router::RouteInfo> routes() const { return router_.routes(); }
 
   // Binds host:port and starts serving. UNAVAILABLE when the address cannot be
   // bound (port taken, no permission), INVALID_ARGUMENT / FAILED_PRECONDITION

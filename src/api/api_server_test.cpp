@@ -90,21 +90,31 @@ std::string body_of(const std::string& raw_response) {
   return raw_response.substr(end + 4, std::stoul(raw_response.substr(cl + 16)));
 }
 
+// {"error": {"code": "...", "message": "...", "details": {...}}}, with this code when given.
+bool is_error_body(const std::string& text, std::string_view code = {}) {
+  const auto body = json::parse(text, nullptr, false);
+  if (!body.is_object() || body.size() != 1 || !body.contains("error")) return false;
+  const auto& e = body["error"];
+  if (!e.is_object() || e.size() != 3 || !e.value("code", json()).is_string() ||
+      !e.value("message", json()).is_string() || !e.value("details", json()).is_object()) {
+    return false;
+  }
+  return code.empty() || e["code"] == code;
+}
+
 // A closed connection or a 4xx answer with a JSON error body.
 void expect_rejected(const std::string& response, const char* what) {
   if (response.empty()) return;  // closed without an answer
   const int status = status_of(response);
   EXPECT_GE(status, 400) << what << ": " << response.substr(0, 200);
   EXPECT_LT(status, 500) << what;
-  const auto body = json::parse(body_of(response), nullptr, false);
-  EXPECT_TRUE(body.is_object() && body.contains("error")) << what << ": " << response.substr(0, 300);
+  EXPECT_TRUE(is_error_body(body_of(response))) << what << ": " << response.substr(0, 300);
 }
 
 // An answer with exactly this status and a JSON error body.
 void expect_error_status(const std::string& response, int status, const char* what) {
   EXPECT_EQ(status_of(response), status) << what << ": " << response.substr(0, 300);
-  const auto body = json::parse(body_of(response), nullptr, false);
-  EXPECT_TRUE(body.is_object() && body.contains("error")) << what << ": " << response.substr(0, 300);
+  EXPECT_TRUE(is_error_body(body_of(response))) << what << ": " << response.substr(0, 300);
 }
 
 // ---- fixture ----
@@ -253,13 +263,13 @@ TEST_F(ApiServerTest, ErrorsAreJson) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
-  EXPECT_TRUE(json::parse(res->body).contains("error"));
+  EXPECT_TRUE(is_error_body(res->body, "not_found"));
 
   res = client().Post("/health", "{}", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 405);
   EXPECT_EQ(res->get_header_value("Allow"), "GET, HEAD, OPTIONS");
-  EXPECT_TRUE(json::parse(res->body).contains("error"));
+  EXPECT_TRUE(is_error_body(res->body, "method_not_allowed"));
 
   res = client().Delete("/metrics");
   ASSERT_TRUE(res);
@@ -273,7 +283,8 @@ TEST_F(ApiServerTest, ErrorsAreJson) {
   res = client().Get("/api/throws");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 500);
-  EXPECT_EQ(json::parse(res->body), (json{{"error", "internal error"}}));
+  EXPECT_EQ(json::parse(res->body),
+            (json{{"error", {{"code", "internal"}, {"message", "internal error"}, {"details", json::object()}}}}));
   EXPECT_EQ(res->body.find("secret detail"), std::string::npos);
 }
 
@@ -288,7 +299,7 @@ TEST_F(ApiServerTest, BodyOverLimitIs413) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 413);
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
-  EXPECT_TRUE(json::parse(res->body).contains("error"));
+  EXPECT_TRUE(is_error_body(res->body, "body_too_large"));
   expect_still_serving();
 }
 
@@ -415,7 +426,7 @@ TEST_F(ApiServerTest, MultipartIsRejected) {
   auto res = client().Post("/api/echo", items);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 415);
-  EXPECT_TRUE(json::parse(res->body).contains("error"));
+  EXPECT_TRUE(is_error_body(res->body, "unsupported_media_type"));
   expect_still_serving();
 }
 
@@ -424,7 +435,7 @@ TEST_F(ApiServerTest, LongUri) {
   auto res = client().Get("/" + std::string(9000, 'a'));
   if (res) {
     EXPECT_EQ(res->status, 414);
-    EXPECT_TRUE(json::parse(res->body, nullptr, false).contains("error"));
+    EXPECT_TRUE(is_error_body(res->body));
   }
   expect_still_serving();
 }
@@ -436,7 +447,7 @@ TEST_F(ApiServerTest, LongestAcceptedPath) {
   auto res = client().Get("/" + std::string(8100, 'a'));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
-  EXPECT_TRUE(json::parse(res->body).contains("error"));
+  EXPECT_TRUE(is_error_body(res->body));
 }
 
 TEST_F(ApiServerTest, SlowClientIsDisconnected) {
@@ -466,7 +477,7 @@ TEST_F(ApiServerTest, BearerTokenAuth) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);
   EXPECT_EQ(res->get_header_value("WWW-Authenticate"), "Bearer realm=\"uc\"");
-  EXPECT_TRUE(json::parse(res->body).contains("error"));
+  EXPECT_TRUE(is_error_body(res->body, "unauthorized"));
 
   res = c.Get("/metrics", {{"Authorization", "Bearer wrong"}});
   ASSERT_TRUE(res);

@@ -30,8 +30,53 @@ Response Response::json(const nlohmann::json& body, int status) {
   return r;
 }
 
+std::string_view error_code_for(int status) {
+  switch (status) {
+    case 400: return "bad_request";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 409: return "conflict";
+    case 413: return "body_too_large";
+    case 414: return "uri_too_long";
+    case 415: return "unsupported_media_type";
+    case 416: return "range_not_satisfiable";
+    case 431: return "headers_too_large";
+    case 500: return "internal";
+    case 501: return "not_implemented";
+    case 503: return "unavailable";
+    case 504: return "timeout";
+    default: return "error";
+  }
+}
+
+Response Response::error(int status, std::string_view code, std::string_view message, nlohmann::json details) {
+  if (!details.is_object()) details = nlohmann::json{{"value", std::move(details)}};
+  return json(nlohmann::json{{"error", {{"code", std::string(code)},
+                                        {"message", std::string(message)},
+                                        {"details", std::move(details)}}}},
+              status);
+}
+
 Response Response::error(int status, std::string_view message) {
-  return json(nlohmann::json{{"error", std::string(message)}}, status);
+  return error(status, error_code_for(status), message);
+}
+
+Response Response::from_status(const Status& status) {
+  int http = 500;
+  switch (status.code()) {
+    case StatusCode::kInvalidArgument: http = 400; break;
+    case StatusCode::kNotFound: http = 404; break;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kFailedPrecondition: http = 409; break;
+    case StatusCode::kUnimplemented: http = 501; break;
+    case StatusCode::kUnavailable: http = 503; break;
+    case StatusCode::kDeadlineExceeded: http = 504; break;
+    default: break;
+  }
+  const std::string_view code = status.code() == StatusCode::kAlreadyExists ? "already_exists" : error_code_for(http);
+  return error(http, code, status.message());
 }
 
 Response Response::text(std::string body, std::string content_type, int status) {

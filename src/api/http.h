@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/status.h"
+
 namespace uc::api {
 
 inline constexpr const char* kJsonContentType = "application/json";
@@ -37,14 +39,27 @@ struct Response {
 
   // JSON bodies are serialized with invalid UTF-8 replaced (U+FFFD), never thrown on.
   static Response json(const nlohmann::json& body, int status = 200);
-  // {"error": message}
+  // Every API error has one shape:
+  //   {"error": {"code": "<short_snake_code>", "message": "...", "details": {...}}}
+  // code is stable (clients branch on it), message is for people, details is an object
+  // (empty when there is nothing more to say).
+  static Response error(int status, std::string_view code, std::string_view message,
+                        nlohmann::json details = nlohmann::json::object());
+  // The same with the status's generic code (error_code_for).
   static Response error(int status, std::string_view message);
+  // A failed Status as an error: INVALID_ARGUMENT 400, NOT_FOUND 404, ALREADY_EXISTS and
+  // FAILED_PRECONDITION 409, UNIMPLEMENTED 501, UNAVAILABLE 503, DEADLINE_EXCEEDED 504,
+  // anything else 500.
+  static Response from_status(const Status& status);
   static Response text(std::string body, std::string content_type, int status = 200);
 };
 
+// The generic code of an HTTP error status: 400 "bad_request", 404 "not_found",
+// 405 "method_not_allowed", 409 "conflict", 413 "body_too_large", ... "error" for others.
+std::string_view error_code_for(int status);
+
 // Runs on one of the server's worker threads, concurrently with other requests.
-// An exception becomes a 500 {"error": "internal error"}; its text is logged,
-// never sent.
+// An exception becomes a 500 with code "internal"; its text is logged, never sent.
 using Handler = std::function<Response(const Request&)>;
 
 std::string dump_json(const nlohmann::json& j);

@@ -40,7 +40,7 @@ bool Router::is_supported_method(std::string_view method) {
   return method == "GET" || method == "POST" || method == "PUT" || method == "DELETE" || method == "PATCH";
 }
 
-Status Router::add(std::string_view method, std::string_view pattern, Handler handler) {
+Status Router::add(std::string_view method, std::string_view pattern, Handler handler, std::string summary) {
   if (!is_supported_method(method)) {
     return invalid_argument("route method must be GET, POST, PUT, DELETE or PATCH, got '" + std::string(method) + "'");
   }
@@ -52,6 +52,7 @@ Status Router::add(std::string_view method, std::string_view pattern, Handler ha
   route.method = std::string(method);
   route.pattern = std::string(pattern);
   route.handler = std::move(handler);
+  route.summary = std::move(summary);
   std::set<std::string_view> names;
   for (auto part : split_path(pattern)) {
     Segment seg;
@@ -113,6 +114,13 @@ bool Router::more_specific(const Route& a, const Route& b) {
     if (a.segments[i].is_param != b.segments[i].is_param) return !a.segments[i].is_param;
   }
   return false;
+}
+
+std::vector<Router::RouteInfo> Router::routes() const {
+  std::vector<RouteInfo> out;
+  out.reserve(routes_.size());
+  for (const auto& r : routes_) out.push_back({r.method, r.pattern, r.summary});
+  return out;
 }
 
 Router::Match Router::match(std::string_view method, std::string_view path) const {

@@ -20,7 +20,16 @@ namespace uc::api {
 class Router {
  public:
   // INVALID_ARGUMENT for a bad method or pattern, ALREADY_EXISTS for a duplicate.
-  Status add(std::string_view method, std::string_view pattern, Handler handler);
+  // summary: one line for the OpenAPI document (openapi.h), which lists every route.
+  Status add(std::string_view method, std::string_view pattern, Handler handler, std::string summary = {});
+
+  // Every route in the order added: what is served, and so what the OpenAPI document lists.
+  struct RouteInfo {
+    std::string method;
+    std::string pattern;
+    std::string summary;
+  };
+  std::vector<RouteInfo> routes() const;
 
   struct Match {
     const Handler* handler = nullptr;  // null: no route for this method
@@ -41,6 +50,7 @@ class Router {
     std::string pattern;
     std::vector<Segment> segments;
     Handler handler;
+    std::string summary;
   };
   static bool matches(const Route& route, const std::vector<std::string_view>& parts,
                       std::map<std::string, std::string>* params);

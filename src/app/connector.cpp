@@ -23,7 +23,7 @@ bool wanted(const std::vector<std::string>& only, const std::string& name) {
 
 }  // namespace
 
-Connector::Connector(const config::Config& cfg) : cfg_(cfg) {}
+Connector::Connector(const config::Config& cfg) : config_(cfg), api_host_(cfg.web_ui.host) {}
 
 Connector::~Connector() {
   if (api_) api_->stop();
@@ -38,12 +38,13 @@ Result<std::unique_ptr<Connector>> Connector::build(const config::Config& cfg, c
                   "web_ui.tls is not available yet in this build; set web_ui.tls.enabled: false");
   }
   // Lanes first: a source is added with the lanes of its target.
-  if (Status s = c->add_lanes(options); !s.is_ok()) return s;
-  if (Status s = c->add_sources(options); !s.is_ok()) return s;
+  if (Status s = c->add_lanes(cfg, options); !s.is_ok()) return s;
+  if (Status s = c->add_sources(cfg, options); !s.is_ok()) return s;
   if (options.start_api && cfg.web_ui.enabled) {
-    if (Status s = c->add_api(); !s.is_ok()) return s;
+    if (Status s = c->add_api(cfg); !s.is_ok()) return s;
   }
   pipeline::bind_metrics(*c->pipeline_, c->metrics_);
+  c->live_sources_->bind_new_sources_metrics();
   for (const auto& kind : c->sinks_) {
     if (kind.set) kind.set->bind_metrics(c->metrics_);
   }
@@ -52,10 +53,10 @@ Result<std::unique_ptr<Connector>> Connector::build(const config::Config& cfg, c
 
 // One lane per target in use × sink kind in use. The targets are those of the enabled
 // sources (the default target when there are none).
-Status Connector::add_lanes(const ConnectorOptions& options) {
-  const auto router = pipeline::Router::from_config(cfg_);
+Status Connector::add_lanes(const config::Config& cfg, const ConnectorOptions& options) {
+  const auto router = pipeline::Router::from_config(cfg);
   std::set<std::string> targets;
-  for (const auto& s : cfg_.sources) {
+  for (const auto& s : cfg.sources) {
     if (s.enabled && wanted(options.only_sources, s.name) && check_source(s).is_ok()) {
       targets.insert(router.target_for(s.name));
     }
@@ -66,10 +67,10 @@ Status Connector::add_lanes(const ConnectorOptions& options) {
   for (const auto& r : sink_table()) {
     keys += (keys.empty() ? "" : ", ") + std::string(r.enabled_key);
     const bool use = options.sinks ? wanted(*options.sinks, std::string(r.name)) && !options.sinks->empty()
-                                   : r.enabled(cfg_);
+                                   : r.enabled(cfg);
     SinkKind kind{&r, nullptr};
     if (use) {
-      auto set = r.create(cfg_);
+      auto set = r.create(cfg);
       if (!set.is_ok()) return set.status();
       kind.set = std::move(set).value();
     }
@@ -83,7 +84,7 @@ Status Connector::add_lanes(const ConnectorOptions& options) {
       auto sink = kind.set->build(t);
       if (!sink.is_ok()) return sink.status();
       const pipeline::LanePlace place{t, std::string(kind.registration->name), used > 1, options.use_spool};
-      Status s = pipeline_->add_lane(pipeline::lane_options_from(cfg_.backpressure, kind.set->batch(), place),
+      Status s = pipeline_->add_lane(pipeline::lane_options_from(cfg.backpressure, kind.set->batch(), place),
                                      std::move(sink).value());
       if (!s.is_ok()) return s;
     }
@@ -91,39 +92,26 @@ Status Connector::add_lanes(const ConnectorOptions& options) {
   return Status::ok();
 }
 
-Status Connector::add_sources(const ConnectorOptions& options) {
-  const normalize::Options norm = normalize::options_from(cfg_);
-  if (Status s = normalize::validate_options(norm); !s.is_ok()) return Status(s.code(), "normalization: " + s.message());
-  auto registry = std::make_shared<normalize::PathRegistry>();
-  const auto router = pipeline::Router::from_config(cfg_);
-  for (const auto& s : cfg_.sources) {
+Status Connector::add_sources(const config::Config& cfg, const ConnectorOptions& options) {
+  auto live = LiveSources::create(config_, *pipeline_, metrics_);
+  if (!live.is_ok()) return live.status();
+  live_sources_ = std::move(live).value();
+  for (const auto& s : cfg.sources) {
     if (!s.enabled || !wanted(options.only_sources, s.name)) continue;
-    auto source = build_source(s);
-    if (!source.is_ok()) {
-      if (source.status().code() == StatusCode::kUnimplemented) continue;  // listed in unavailable_
-      return source.status();
-    }
-    auto normalizer = normalize::Normalizer::create(norm, normalize::source_info_from(s), registry);
-    if (!normalizer.is_ok()) {
-      return Status(normalizer.status().code(), "source " + s.name + ": " + normalizer.status().message());
-    }
-    Status added = pipeline_->add_source(std::move(source).value(), std::move(normalizer).value(),
-                                         {router.target_for(s.name)}, s.protocol,
-                                         pipeline::runtime_options_from(s));
-    if (!added.is_ok()) return added;
+    if (Status st = live_sources_->add_configured(s); !st.is_ok()) return st;
   }
   return Status::ok();
 }
 
-Status Connector::add_api() {
-  if (!api::is_loopback_host(cfg_.web_ui.host) && cfg_.web_ui.auth_token.value.empty()) {
+Status Connector::add_api(const config::Config& cfg) {
+  if (!api::is_loopback_host(cfg.web_ui.host) && cfg.web_ui.auth_token.value.empty()) {
     return Status(StatusCode::kFailedPrecondition,
-                  "web_ui.host " + cfg_.web_ui.host + " is not loopback and web_ui.auth_token is not available");
+                  "web_ui.host " + cfg.web_ui.host + " is not loopback and web_ui.auth_token is not available");
   }
   api::ApiServer::Options ao;
-  ao.host = cfg_.web_ui.host;
-  ao.port = cfg_.web_ui.port;
-  ao.auth_token = cfg_.web_ui.auth_token.value;
+  ao.host = cfg.web_ui.host;
+  ao.port = cfg.web_ui.port;
+  ao.auth_token = cfg.web_ui.auth_token.value;
   api::ApiServer::Providers providers;
   providers.status = [this] { return status(); };
   // Liveness: the process serves. Readiness: it can do its job (docs/observability.md).
@@ -141,7 +129,8 @@ Status Connector::add_api() {
   for (const auto& kind : sinks_) {
     view.sinks.push_back({std::string(kind.registration->name), kind.set.get(), kind.registration->has_diagnostics});
   }
-  return api::add_connector_routes(*api_, view);
+  if (Status s = api::add_connector_routes(*api_, view); !s.is_ok()) return s;
+  return api::add_source_routes(*api_, *live_sources_);
 }
 
 Status Connector::start() {
@@ -152,12 +141,13 @@ Status Connector::start() {
   if (api_) {
     Status a = api_->start();
     if (!a.is_ok()) return Status(a.code(), "web_ui: " + a.message());
-    spdlog::info("API and metrics on http://{}:{}/ (/health, /api/status, /metrics)", cfg_.web_ui.host, api_->port());
+    spdlog::info("API and metrics on http://{}:{}/ (/health, /api/status, /metrics)", api_host_, api_->port());
   }
   return Status::ok();
 }
 
 void Connector::stop(std::chrono::milliseconds drain_timeout) {
+  if (live_sources_) live_sources_->close();
   pipeline_->stop(drain_timeout);
   if (api_) api_->stop();
 }
@@ -166,13 +156,15 @@ int Connector::api_port() const { return api_ ? api_->port() : 0; }
 
 nlohmann::json Connector::status() const {
   nlohmann::json j = pipeline_->status();
-  j["connector"] = {{"name", cfg_.connector.name},
+  const std::string name = config_.read([](const config::Config& c) { return c.connector.name; });
+  j["connector"] = {{"name", name},
                     {"started_at_us", started_at_us_},
                     {"uptime_s", (SystemClock::instance().now_us() - started_at_us_) / 1'000'000}};
   j["unavailable_features"] = unavailable_;
   for (const auto& kind : sinks_) {
     if (kind.registration->status != nullptr) {
-      j[std::string(kind.registration->name)] = kind.registration->status(cfg_, kind.set.get());
+      j[std::string(kind.registration->name)] =
+          config_.read([&](const config::Config& c) { return kind.registration->status(c, kind.set.get()); });
     }
   }
   return j;

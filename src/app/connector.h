@@ -2,7 +2,9 @@
 // per target × sink kind (from the sink table), metrics and the HTTP API. Built in two steps
 // (build validates and opens nothing, start opens), as every component is. The connector
 // only wires: each module translates its own config (from_config / options_from), owns its
-// counters and their /api/status and /metrics forms, and api/ owns the routes.
+// counters and their /api/status and /metrics forms, and api/ owns the routes. The running
+// configuration lives in one RunningConfig; sources get into the pipeline (at build and at
+// run time, through the API) only by LiveSources.
 #pragma once
 
 #include <chrono>
@@ -11,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "app/live_sources.h"
+#include "app/running_config.h"
 #include "config/config.h"
 #include "core/clock.h"
 #include "pipeline/pipeline.h"
@@ -53,13 +57,15 @@ class Connector {
   };
 
   explicit Connector(const config::Config& cfg);
-  Status add_sources(const ConnectorOptions& options);
-  Status add_lanes(const ConnectorOptions& options);
-  Status add_api();
+  Status add_sources(const config::Config& cfg, const ConnectorOptions& options);
+  Status add_lanes(const config::Config& cfg, const ConnectorOptions& options);
+  Status add_api(const config::Config& cfg);
 
-  config::Config cfg_;
+  RunningConfig config_;
+  std::string api_host_;
   telemetry::MetricsRegistry metrics_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
+  std::unique_ptr<LiveSources> live_sources_;
   std::vector<SinkKind> sinks_;
   std::unique_ptr<api::ApiServer> api_;
   std::vector<std::string> unavailable_;
