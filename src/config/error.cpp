@@ -19,6 +19,21 @@ std::string ConfigError::to_string() const {
   return out;
 }
 
+namespace {
+
+// One character of a JSON pointer's reference token (RFC 6901: '~' is ~0, '/' is ~1).
+void append_escaped(std::string& out, char c) {
+  if (c == '~') {
+    out += "~0";
+  } else if (c == '/') {
+    out += "~1";
+  } else {
+    out += c;
+  }
+}
+
+}  // namespace
+
 std::string json_pointer(std::string_view key_path) {
   std::string out;
   bool segment_start = true;
@@ -27,14 +42,8 @@ std::string json_pointer(std::string_view key_path) {
     segment_start = false;
     if (c == '.' || c == '[') {
       segment_start = true;
-    } else if (c == ']') {
-      // the end of an index; a '.' or '[' follows, or nothing
-    } else if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
+    } else if (c != ']') {  // ']' ends an index; a '.' or '[' follows, or nothing
+      append_escaped(out, c);
     }
   }
   return out;
@@ -46,15 +55,7 @@ std::string json_pointer(const ConfigError& error) {
   std::string out = json_pointer(error.key_path);
   if (error.key.empty()) return out;
   out += '/';
-  for (char c : error.key) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
+  for (char c : error.key) append_escaped(out, c);
   return out;
 }
 
