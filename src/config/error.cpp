@@ -21,7 +21,9 @@ std::string ConfigError::to_string() const {
 
 void Errors::add(ConfigError error) { errors_.push_back(std::move(error)); }
 
-void Errors::add(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message) {
+namespace {
+
+ConfigError at(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message) {
   ConfigError e;
   e.file = file;
   if (mark.line >= 0 && mark.column >= 0) {
@@ -30,7 +32,17 @@ void Errors::add(const std::string& file, const YAML::Mark& mark, std::string ke
   }
   e.key_path = std::move(key_path);
   e.message = std::move(message);
-  errors_.push_back(std::move(e));
+  return e;
+}
+
+}  // namespace
+
+void Errors::add(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message) {
+  errors_.push_back(at(file, mark, std::move(key_path), std::move(message)));
+}
+
+void Errors::add_note(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message) {
+  notes_.push_back(at(file, mark, std::move(key_path), std::move(message)));
 }
 
 }  // namespace uc::config

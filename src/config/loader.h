@@ -38,6 +38,7 @@ std::vector<std::string> with_common_source_keys(std::initializer_list<std::stri
 struct LoadResult {
   std::optional<Config> config;     // set only when errors is empty
   std::vector<ConfigError> errors;  // sorted by position
+  std::vector<ConfigError> notes;   // accepted, but worth a line (error.h); sorted by position
   bool ok() const { return config.has_value() && errors.empty(); }
 };
 
