@@ -34,6 +34,7 @@ std::optional<config::Config> load_config(const std::string& path, std::ostream&
     const credentials::StoreResolver resolver(r.config->credentials.store);
     r = loader.load_file(path, &resolver);
   }
+  for (const auto& n : r.notes) err << "note: " << n.to_string() << '\n';
   if (!r.ok()) {
     for (const auto& e : r.errors) err << e.to_string() << '\n';
     err << r.errors.size() << (r.errors.size() == 1 ? " error" : " errors") << " in " << path << '\n';

@@ -59,8 +59,10 @@ std::string json_pointer(const ConfigError& error) {
   return out;
 }
 
-void Errors::add(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message,
-                 std::string key) {
+namespace {
+
+ConfigError at(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message,
+               std::string key = {}) {
   ConfigError e;
   e.file = file;
   if (mark.line >= 0 && mark.column >= 0) {
@@ -70,7 +72,18 @@ void Errors::add(const std::string& file, const YAML::Mark& mark, std::string ke
   e.key_path = std::move(key_path);
   e.message = std::move(message);
   e.key = std::move(key);
-  errors_.push_back(std::move(e));
+  return e;
+}
+
+}  // namespace
+
+void Errors::add(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message,
+                 std::string key) {
+  errors_.push_back(at(file, mark, std::move(key_path), std::move(message), std::move(key)));
+}
+
+void Errors::add_note(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message) {
+  notes_.push_back(at(file, mark, std::move(key_path), std::move(message)));
 }
 
 }  // namespace uc::config

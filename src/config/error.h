@@ -44,7 +44,9 @@ std::string json_pointer(std::string_view key_path);
 // The JSON pointer of what an error is about: its key path, and its key when it has one.
 std::string json_pointer(const ConfigError& error);
 
-// Collects errors in the order they are found.
+// Collects errors in the order they are found, and notes: what was accepted but written
+// differently than documented (another product's spelling, a default taken for a missing
+// key), for `validate` and `run` to print as one line each. A note is never an error.
 class Errors {
  public:
   void add(ConfigError error);
@@ -57,8 +59,12 @@ class Errors {
   const std::vector<ConfigError>& list() const { return errors_; }
   std::vector<ConfigError> take() { return std::move(errors_); }
 
+  void add_note(const std::string& file, const YAML::Mark& mark, std::string key_path, std::string message);
+  std::vector<ConfigError> take_notes() { return std::move(notes_); }
+
  private:
   std::vector<ConfigError> errors_;
+  std::vector<ConfigError> notes_;
 };
 
 }  // namespace uc::config

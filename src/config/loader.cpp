@@ -1,6 +1,9 @@
 #include "config/loader.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -81,24 +84,57 @@ class DocumentParser {
   }
 
   static void parse_connector(const Reader& root, ConnectorConfig& out) {
-    const auto r = root.require_object("connector");
-    if (!r) return;
+    const auto r = root.get_object("connector");
+    if (!r) {
+      out.name = host_name();
+      return;
+    }
     r->check_keys({"name", "log_level", "data_dir"});
-    if (auto name = r->require_string("name")) {
+    if (!r->has("name")) {
+      out.name = host_name();
+      r->note("name not set: the connector is named after the host, " + quote(out.name));
+    } else if (auto name = r->require_string("name")) {
       if (is_valid_name(*name)) {
         out.name = *name;
       } else {
         r->error_at("name", "must match [A-Za-z0-9_.-]+, got " + quote(*name));
       }
     }
-    out.log_level = r->get_enum<LogLevel>("log_level",
-                                          {{"trace", LogLevel::kTrace},
-                                           {"debug", LogLevel::kDebug},
-                                           {"info", LogLevel::kInfo},
-                                           {"warn", LogLevel::kWarn},
-                                           {"error", LogLevel::kError}},
-                                          LogLevel::kInfo);
+    out.log_level = log_level(*r);
     out.data_dir = non_empty_string(*r, "data_dir", out.data_dir);
+  }
+
+  // The host name, reduced to [A-Za-z0-9_.-] ("unified-connector" without one).
+  static std::string host_name() {
+    char buf[256] = {};
+    std::string name;
+    if (gethostname(buf, sizeof buf - 1) == 0) name = buf;
+    for (char& c : name) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '-';
+    }
+    return name.empty() ? "unified-connector" : name;
+  }
+
+  // Any case ("DEBUG" as Python writes it); "warning" and "critical" (Python's names) with a note.
+  static LogLevel log_level(const Reader& r) {
+    if (!r.has("log_level")) return LogLevel::kInfo;
+    const auto text = r.get_string("log_level");
+    if (!text) return LogLevel::kInfo;
+    std::string lower = *text;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    static const std::vector<std::pair<std::string, LogLevel>> kLevels = {
+        {"trace", LogLevel::kTrace}, {"debug", LogLevel::kDebug}, {"info", LogLevel::kInfo},
+        {"warn", LogLevel::kWarn},   {"error", LogLevel::kError}};
+    for (const auto& [name, level] : kLevels) {
+      if (lower == name) return level;
+    }
+    if (lower == "warning" || lower == "critical") {
+      const LogLevel level = lower == "warning" ? LogLevel::kWarn : LogLevel::kError;
+      r.note_at("log_level", quote(*text) + " is read as " + quote(lower == "warning" ? "warn" : "error"));
+      return level;
+    }
+    r.error_at("log_level", "expected one of trace | debug | info | warn | error, got " + quote(*text));
+    return LogLevel::kInfo;
   }
 
   static void parse_tls(const Reader& r, TlsFiles& out) {
@@ -488,14 +524,33 @@ class DocumentParser {
         r.error("workspace_host is required when zerobus is enabled");
       }
       if (out.endpoint.empty()) r.error("endpoint is required when zerobus is enabled");
-      if (!r.has("default_target")) r.error("default_target is required when zerobus is enabled");
+      if (!r.has("default_target")) {
+        std::vector<std::string> untargeted;
+        for (const SourceConfig& s : c.sources) {
+          if (s.enabled && out.source_targets.count(s.name) == 0) untargeted.push_back(s.name);
+        }
+        if (!untargeted.empty() || c.sources.empty()) {
+          r.error("default_target is required when zerobus is enabled and a source has no entry in source_targets" +
+                  (untargeted.empty() ? std::string() : " (" + join(untargeted, ", ") + ")"));
+        }
+      }
     }
   }
 
   static void parse_discovery(const Reader& r, DiscoveryConfig& out) {
-    r.check_keys({"enabled", "subnets", "ports", "interval_s"});
+    r.check_keys({"enabled", "subnets", "network", "ports", "interval_s"});
     out.enabled = r.get_bool("enabled", false);
-    for (const Reader& item : r.get_list("subnets")) {
+    std::optional<Reader> subnets_of = r;
+    if (auto network = r.get_object("network")) {  // the prototype's spelling
+      network->check_keys({"subnets"});
+      if (r.has("subnets")) {
+        r.error_at("network", "give subnets or network.subnets, not both");
+      } else {
+        network->note("network.subnets is read as discovery.subnets");
+        subnets_of = network;
+      }
+    }
+    for (const Reader& item : subnets_of->get_list("subnets")) {
       auto cidr = item.as_string();
       if (!cidr) continue;
       if (!is_valid_cidr(*cidr)) {
@@ -639,12 +694,11 @@ std::optional<YAML::Node> parse_map(std::string_view text, ReadContext& context,
   return std::nullopt;
 }
 
-std::vector<ConfigError> sorted(Errors& errors) {
-  std::vector<ConfigError> out = errors.take();
-  std::stable_sort(out.begin(), out.end(), [](const ConfigError& a, const ConfigError& b) {
+std::vector<ConfigError> by_position(std::vector<ConfigError> list) {
+  std::stable_sort(list.begin(), list.end(), [](const ConfigError& a, const ConfigError& b) {
     return a.line != b.line ? a.line < b.line : a.column < b.column;
   });
-  return out;
+  return list;
 }
 
 }  // namespace
@@ -664,7 +718,8 @@ LoadResult Loader::load_string(std::string_view text, const std::string& file_na
       errors.add(file_name, e.mark, "", "invalid YAML: " + e.msg);
     }
   }
-  result.errors = sorted(errors);
+  result.errors = by_position(errors.take());
+  result.notes = by_position(errors.take_notes());
   if (result.errors.empty()) result.config = std::move(config);
   return result;
 }
@@ -684,7 +739,7 @@ SourceLoadResult Loader::load_source(std::string_view text, const std::string& f
       errors.add(file_name, e.mark, "", "invalid YAML: " + e.msg);
     }
   }
-  result.errors = sorted(errors);
+  result.errors = by_position(errors.take());
   if (result.errors.empty()) result.source = std::move(source);
   return result;
 }

@@ -45,6 +45,7 @@ struct SourceLoadResult {
 struct LoadResult {
   std::optional<Config> config;     // set only when errors is empty
   std::vector<ConfigError> errors;  // sorted by position
+  std::vector<ConfigError> notes;   // accepted, but worth a line (error.h); sorted by position
   bool ok() const { return config.has_value() && errors.empty(); }
 };
 

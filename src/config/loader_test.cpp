@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -24,6 +27,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::make_loader;
 using testing::messages;
+using testing::note_messages;
 
 // SPEC Appendix A, verbatim.
 constexpr const char* kReferenceConfig = R"yaml(
@@ -270,10 +274,38 @@ TEST(ConfigErrors, WrongTypes) {
               ElementsAre("c.yaml:2:8: sinks: expected a map, got a list"));
 }
 
-TEST(ConfigErrors, MissingRequiredKeys) {
-  EXPECT_THAT(errors_of("connector:\n  log_level: info\n"),
-              ElementsAre("c.yaml:2:3: connector: missing required key \"name\""));
-  EXPECT_THAT(errors_of("web_ui: {}\n"), ElementsAre("c.yaml:1:1: missing required key \"connector\""));
+std::string host_name_as_config_name() {
+  char buf[256] = {};
+  std::string name = gethostname(buf, sizeof buf - 1) == 0 ? buf : "";
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') c = '-';
+  }
+  return name.empty() ? "unified-connector" : name;
+}
+
+TEST(ConfigDefaults, TheConnectorIsNamedAfterTheHostWhenNoNameIsGiven) {
+  auto r = make_loader().load_string("connector:\n  log_level: info\n", "c.yaml");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+  EXPECT_EQ(r.config->connector.name, host_name_as_config_name());
+  EXPECT_THAT(note_messages(r), ElementsAre(HasSubstr("c.yaml:2:3: connector: name not set: the connector is named "
+                                                      "after the host")));
+  r = make_loader().load_string("web_ui: {}\n", "c.yaml");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+  EXPECT_EQ(r.config->connector.name, host_name_as_config_name());
+}
+
+TEST(ConfigDefaults, LogLevelsInAnyCaseAndPythonsNames) {
+  auto r = make_loader().load_string("connector: {name: t, log_level: DEBUG}\n", "c.yaml");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->connector.log_level, LogLevel::kDebug);
+  EXPECT_TRUE(r.notes.empty());
+  r = make_loader().load_string("connector: {name: t, log_level: Warning}\n", "c.yaml");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->connector.log_level, LogLevel::kWarn);
+  EXPECT_THAT(note_messages(r), ElementsAre("c.yaml:1:33: connector.log_level: \"Warning\" is read as \"warn\""));
+  r = make_loader().load_string("connector: {name: t, log_level: CRITICAL}\n", "c.yaml");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->connector.log_level, LogLevel::kError);
 }
 
 TEST(ConfigErrors, BadEnum) {
@@ -360,6 +392,55 @@ TEST(ConfigErrors, ZerobusTimeoutsAreBounded) {
               ElementsAre());
 }
 
+// The prototype's two documented examples ("Minimal Local Dev" and "Production
+// Multi-Source"): the first loads as written; the second fails only for what cannot be
+// defaulted (where the workspace and the Zerobus endpoint are).
+TEST(PrototypeConfigs, TheMinimalExampleLoads) {
+  const auto r = make_loader().load_string(
+      "connector:\n  log_level: \"DEBUG\"\n\nweb_ui:\n  enabled: true\n  port: 8080\n\ndiscovery:\n  enabled: true\n"
+      "  network:\n    subnets: [\"192.168.1.0/24\"]\n\nzerobus:\n  enabled: false  # Enable via Web UI\n\n"
+      "normalization:\n  enabled: true\n",
+      "c.yaml");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(messages(r));
+  EXPECT_EQ(r.config->connector.log_level, LogLevel::kDebug);
+  EXPECT_EQ(r.config->discovery.subnets, std::vector<std::string>{"192.168.1.0/24"});
+  EXPECT_THAT(note_messages(r), ElementsAre(HasSubstr("connector: name not set"),
+                                            "c.yaml:11:5: discovery.network: network.subnets is read as "
+                                            "discovery.subnets"));
+}
+
+TEST(PrototypeConfigs, TheProductionExampleNeedsOnlyWhereZerobusIs) {
+  const auto r = make_loader().load_string(
+      "sources:\n"
+      "  - name: \"plant1_opcua\"\n    protocol: \"opcua\"\n    endpoint: \"opc.tcp://10.1.1.100:4840\"\n"
+      "    site: \"plant1\"\n    area: \"production\"\n    line: \"line1\"\n\n"
+      "  - name: \"plant1_mqtt\"\n    protocol: \"mqtt\"\n    endpoint: \"mqtt://10.1.1.101:1883\"\n"
+      "    site: \"plant1\"\n    area: \"production\"\n    line: \"line2\"\n\n"
+      "zerobus:\n  enabled: true\n  source_targets:\n"
+      "    plant1_opcua:\n      catalog: \"manufacturing\"\n      schema: \"plant1\"\n      table: \"opcua_data\"\n"
+      "    plant1_mqtt:\n      catalog: \"manufacturing\"\n      schema: \"plant1\"\n      table: \"mqtt_data\"\n",
+      "c.yaml");
+  EXPECT_THAT(messages(r), ElementsAre("c.yaml:17:3: zerobus: workspace_host is required when zerobus is enabled",
+                                       "c.yaml:17:3: zerobus: endpoint is required when zerobus is enabled"));
+  EXPECT_THAT(note_messages(r),
+              ElementsAre("c.yaml:2:5: sources[0]: neither nodes nor browse: every variable below Objects is read "
+                          "(browse root \"Objects\", up to 10000 nodes)",
+                          "c.yaml:9:5: sources[1]: topics not set: subscribing to \"#\" (every topic the broker "
+                          "lets this client read)"));
+}
+
+TEST(ConfigErrors, DefaultTargetIsNeededOnlyForSourcesWithoutOne) {
+  const std::string zerobus =
+      "zerobus:\n  enabled: true\n  workspace_host: https://x\n  endpoint: e.example\n"
+      "  source_targets:\n    a: {catalog: c, schema: s, table: t}\n";
+  EXPECT_THAT(errors_of("connector: {name: t}\nsources:\n  - {name: a, protocol: synthetic}\n" + zerobus),
+              ElementsAre());
+  EXPECT_THAT(errors_of("connector: {name: t}\nsources:\n  - {name: a, protocol: synthetic}\n"
+                        "  - {name: b, protocol: synthetic}\n" + zerobus),
+              ElementsAre("c.yaml:6:3: zerobus: default_target is required when zerobus is enabled and a source has "
+                          "no entry in source_targets (b)"));
+}
+
 TEST(ConfigErrors, ZerobusEnabledNeedsEndpoint) {
   EXPECT_THAT(errors_of("connector: {name: t}\nzerobus:\n  enabled: true\n  workspace_host: https://x\n"
                         "  default_target: {catalog: a, schema: b, table: c}\n"),
@@ -412,6 +493,7 @@ TEST(ConfigErrors, NormalizationRulesAndMappings) {
 TEST(ConfigErrors, SeveralErrorsInOneFileAreAllReported) {
   const std::string yaml =
       "connector:\n"
+      "  name: bad name\n"
       "  log_level: loud\n"
       "web_ui: {port: 0}\n"
       "backpressure: {drop_policy: fifo, max_queue_size: -1}\n"
@@ -419,15 +501,15 @@ TEST(ConfigErrors, SeveralErrorsInOneFileAreAllReported) {
       "  - {name: a, protocol: nope}\n"
       "discovery: {subnets: [bad]}\n";
   EXPECT_THAT(errors_of(yaml),
-              ElementsAre("c.yaml:2:3: connector: missing required key \"name\"",
-                          "c.yaml:2:14: connector.log_level: expected one of trace | debug | info | warn | error, got "
+              ElementsAre("c.yaml:2:9: connector.name: must match [A-Za-z0-9_.-]+, got \"bad name\"",
+                          "c.yaml:3:14: connector.log_level: expected one of trace | debug | info | warn | error, got "
                           "\"loud\"",
-                          "c.yaml:3:16: web_ui.port: must be between 1 and 65535, got 0",
-                          "c.yaml:4:29: backpressure.drop_policy: expected one of block | oldest | newest, got \"fifo\"",
-                          "c.yaml:4:51: backpressure.max_queue_size: must be between 1 and 100000000, got -1",
-                          "c.yaml:6:25: sources[0].protocol: unknown protocol \"nope\"; registered: modbus, mqtt, "
+                          "c.yaml:4:16: web_ui.port: must be between 1 and 65535, got 0",
+                          "c.yaml:5:29: backpressure.drop_policy: expected one of block | oldest | newest, got \"fifo\"",
+                          "c.yaml:5:51: backpressure.max_queue_size: must be between 1 and 100000000, got -1",
+                          "c.yaml:7:25: sources[0].protocol: unknown protocol \"nope\"; registered: modbus, mqtt, "
                           "opcua, synthetic",
-                          "c.yaml:7:23: discovery.subnets[0]: invalid CIDR \"bad\"; expected ADDRESS/PREFIX such as "
+                          "c.yaml:8:23: discovery.subnets[0]: invalid CIDR \"bad\"; expected ADDRESS/PREFIX such as "
                           "192.168.1.0/24"));
 }
 

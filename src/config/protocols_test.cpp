@@ -163,8 +163,7 @@ TEST(OpcUaConfig, SecurityAndStructure) {
   EXPECT_THAT(errors_of("  - name: o\n    protocol: opcua\n    endpoint: opc.tcp://h:4840\n"
                         "    mode: push\n"
                         "    security: {policy: Basic256Sha256, mode: None, certificate_file: c.pem}\n"),
-              ElementsAre("c.yaml:3:5: sources[0]: at least one of nodes or browse is required",
-                          "c.yaml:6:11: sources[0].mode: expected one of subscription | polling, got \"push\"",
+              ElementsAre("c.yaml:6:11: sources[0].mode: expected one of subscription | polling, got \"push\"",
                           "c.yaml:7:15: sources[0].security: certificate_file and private_key_file must be given "
                           "together",
                           "c.yaml:7:46: sources[0].security.mode: mode must be Sign or SignAndEncrypt when policy is "
@@ -248,8 +247,9 @@ TEST(MqttConfig, BadWildcardsAndOptions) {
   EXPECT_THAT(errors_of("  - {name: q, protocol: mqtt, endpoint: \"tcp://b\", topics: []}\n"),
               ElementsAre("c.yaml:3:41: sources[0].endpoint: must start with mqtt:// or mqtts://, got \"tcp://b\"",
                           "c.yaml:3:60: sources[0].topics: must not be empty"));
-  EXPECT_THAT(errors_of("  - {name: q, protocol: mqtt, endpoint: \"mqtt://b\"}\n"),
-              ElementsAre("c.yaml:3:5: sources[0]: missing required key \"topics\""));
+  const auto all = options_of<sources::mqtt::Options>("  - {name: q, protocol: mqtt, endpoint: \"mqtt://b\"}\n");
+  ASSERT_NE(all, nullptr);
+  EXPECT_EQ(all->topics, std::vector<std::string>{"#"});  // the prototype's default
 }
 
 TEST(MqttConfig, Defaults) {

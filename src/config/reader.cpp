@@ -136,6 +136,18 @@ void Reader::error(std::string message) const {
   context_->errors->add(context_->file, mark_, path_, std::move(message));
 }
 
+void Reader::note(std::string message) const {
+  context_->errors->add_note(context_->file, mark_, path_, std::move(message));
+}
+
+void Reader::note_at(std::string_view key, std::string message) const {
+  if (const auto c = child(key)) {
+    c->note(std::move(message));
+  } else {
+    note(std::move(message));
+  }
+}
+
 void Reader::error_at(std::string_view key, std::string message) const {
   if (const auto c = child(key)) {
     c->error(std::move(message));

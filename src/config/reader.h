@@ -81,6 +81,9 @@ class Reader {
   void error_at(std::string_view key, std::string message) const;
   // `missing required key "key"` at this node.
   void missing(std::string_view key) const;
+  // A note (error.h) at this node, or at the value of key.
+  void note(std::string message) const;
+  void note_at(std::string_view key, std::string message) const;
 
   // Reports every key of this map that is not in allowed, at the key's own mark:
   // `unknown key "x"` plus `; did you mean "y"?` when an allowed key is within

@@ -33,6 +33,12 @@ inline std::vector<std::string> messages(const LoadResult& result) {
   return out;
 }
 
+inline std::vector<std::string> note_messages(const LoadResult& result) {
+  std::vector<std::string> out;
+  for (const ConfigError& e : result.notes) out.push_back(e.to_string());
+  return out;
+}
+
 // The errors of a config text ("file:line:col: key: message").
 inline std::vector<std::string> errors_of(const std::string& yaml) {
   return messages(make_loader().load_string(yaml, "c.yaml"));

@@ -75,7 +75,8 @@ std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, c
   out->client_id = node.get_string("client_id", "");
   out->qos = static_cast<int>(node.get_int_or("qos", 1, 0, 2));
   if (const auto topics = node.child("topics"); !topics) {
-    node.missing("topics");
+    out->topics.push_back("#");
+    node.note("topics not set: subscribing to \"#\" (every topic the broker lets this client read)");
   } else if (topics->is_null() || (topics->is_list() && topics->node().size() == 0)) {
     topics->error("must not be empty");
   } else {

@@ -302,7 +302,14 @@ std::shared_ptr<const config::SourceOptions> parse_options(const Reader& node, c
     b.max_nodes = static_cast<int>(item.get_int_or("max_nodes", 10000, 1, 1000000));
     out->browse.push_back(std::move(b));
   }
-  if (!node.has("nodes") && !node.has("browse")) node.error("at least one of nodes or browse is required");
+  if (!node.has("nodes") && !node.has("browse")) {  // as the prototype did: everything below Objects
+    BrowseConfig b;
+    b.root = "Objects";
+    b.location = node.location();
+    out->browse.push_back(std::move(b));
+    node.note("neither nodes nor browse: every variable below Objects is read (browse root \"Objects\", up to " +
+              std::to_string(out->browse.back().max_nodes) + " nodes)");
+  }
   return out;
 }
 
