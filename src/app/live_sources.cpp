@@ -30,6 +30,9 @@ nlohmann::json status_entry(const nlohmann::json& status, const std::string& nam
 LiveSources::LiveSources(RunningConfig& config, pipeline::Pipeline& pipeline, telemetry::MetricsRegistry& metrics)
     : config_(config), pipeline_(pipeline), metrics_(metrics) {
   register_protocols(loader_);
+  // A request body must not read the connector's environment: a ${env:NAME} in any field
+  // would otherwise come back in a validation message. Every NAME reads as unset here.
+  loader_.set_env_lookup([](const std::string&) -> std::optional<std::string> { return std::nullopt; });
 }
 
 Result<std::unique_ptr<LiveSources>> LiveSources::create(RunningConfig& config, pipeline::Pipeline& pipeline,

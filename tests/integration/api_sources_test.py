@@ -57,6 +57,7 @@ class ApiSources(unittest.TestCase):
         data = os.path.join(wd.path, "data")
         port = harness.free_port()
         cfg = wd.write("config.yaml", CONFIG.format(data=data, port=port))
+        os.environ["UC_TEST_SECRET"] = "hunter2-env-value"  # inherited by the connector
         proc = harness.start(BINARY, "run", "--config", cfg, cwd=wd.path)
         try:
             harness.wait_for(lambda: received(port, "steady") > 20 and received(port, "changing") > 20, 30, "streaming")
@@ -81,6 +82,11 @@ class ApiSources(unittest.TestCase):
                           e["details"]["errors"])
             self.assertIn("/colour", [x["pointer"] for x in e["details"]["errors"]])
             self.assert_error(call(port, "POST", "/api/sources", raw=b"{\"name\": "), 400, "malformed_json")
+            # A body cannot read the connector's environment back through an error message.
+            leak = dict(added, name="leak", equipment="${env:UC_TEST_SECRET}", interval_ms="${env:UC_TEST_SECRET}")
+            code, body = call(port, "POST", "/api/sources", leak)
+            self.assertEqual(code, 400, body)
+            self.assertNotIn("hunter2-env-value", json.dumps(body))
             self.assert_error(call(port, "POST", "/api/sources", raw=b"x" * (1024 * 1024 + 1)), 413, "body_too_large")
             self.assert_error(call(port, "GET", "/api/sources/nope"), 404, "not_found")
             self.assert_error(call(port, "POST", "/api/sources/nope/stop"), 404, "not_found")
