@@ -33,7 +33,7 @@ class FakeControl final : public SourceControl {
       c.errors.push_back({"/name", "missing required key \"name\""});
       return c;
     }
-    if (body["port"].is_string()) c.errors.push_back({"/port", "expected an integer, got \"x\""});
+    if (body.contains("port") && body["port"].is_string()) c.errors.push_back({"/port", "expected an integer, got \"x\""});
     if (!c.errors.empty()) return c;
     const std::string name = body["name"];
     if (sources.count(name) != 0) {

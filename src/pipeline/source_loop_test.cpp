@@ -132,6 +132,9 @@ TEST(SourceLoop, ReconnectAttemptsFollowTheBackoffOnTheInjectedClock) {
     // Let the body take a due attempt before time moves on.
     eventually([&] { return attempts.load() > before; }, 5ms);
   }
+  // The fifth attempt's failure is reported after it is counted; a stop in between would
+  // (rightly) not count it as the peer's failure.
+  EXPECT_TRUE(eventually([&] { return em.errors_.load() >= 5; }));
   loop.stop();
   ASSERT_GE(attempt_at.size(), 5u);
   const double expected_ms[] = {100, 200, 400, 400};
