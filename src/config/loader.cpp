@@ -154,9 +154,22 @@ class DocumentParser {
     out.host = non_empty_string(r, "host", out.host);
     out.port = port(r, "port", out.port);
     out.auth_token = r.get_secret("auth_token");
+    check_token(r, out.auth_token);
     if (auto tls = r.get_object("tls")) parse_tls(*tls, out.tls);
     if (out.enabled && !is_loopback_host(out.host) && !out.auth_token.is_set()) {
       r.error("auth_token is required when host is not a loopback address (host " + quote(out.host) + ")");
+    }
+  }
+
+  // A bearer token short enough to guess (or only blanks) is refused; the value is never
+  // echoed. An unresolved ${credential:} reference is checked once resolved.
+  static constexpr std::size_t kMinTokenChars = 12;
+  static void check_token(const Reader& r, const Secret& token) {
+    if (token.value.empty()) return;
+    const bool blank = token.value.find_first_not_of(" \t\r\n") == std::string::npos;
+    if (blank || token.value.size() < kMinTokenChars) {
+      r.error_at("auth_token", "must be at least " + std::to_string(kMinTokenChars) +
+                                   " characters and not only blanks (a short token is guessed quickly)");
     }
   }
 

@@ -385,6 +385,15 @@ TEST(ConfigErrors, WebUiBeyondLoopbackNeedsToken) {
               ElementsAre());
 }
 
+TEST(ConfigErrors, AShortOrBlankTokenIsRefusedWithoutEchoingIt) {
+  for (const char* token : {"x", "\" \"", "\"            \"", "elevenchars"}) {
+    EXPECT_THAT(errors_of(std::string("connector: {name: t}\nweb_ui: {auth_token: ") + token + "}\n"),
+                ElementsAre(HasSubstr("web_ui.auth_token: must be at least 12 characters and not only blanks")))
+        << token;
+  }
+  EXPECT_THAT(errors_of("connector: {name: t}\nweb_ui: {auth_token: twelve-chars}\n"), ElementsAre());
+}
+
 TEST(ConfigErrors, ZerobusTimeoutsAreBounded) {
   EXPECT_THAT(errors_of("connector: {name: t}\nzerobus:\n  ack_timeout_ms: 5\n  create_timeout_ms: 2000\n"),
               ElementsAre(HasSubstr("c.yaml:3:19: zerobus.ack_timeout_ms:")));

@@ -381,7 +381,7 @@ class CredentialsInConfig(unittest.TestCase):
 
     def test_environment_overrides_and_works_without_a_store(self):
         os.remove(self.store)
-        env = clean_env(CONNECTOR_CREDENTIAL_API_TOKEN="a", CONNECTOR_CREDENTIAL_OPC_PASSWORD="b",
+        env = clean_env(CONNECTOR_CREDENTIAL_API_TOKEN="token-from-the-env", CONNECTOR_CREDENTIAL_OPC_PASSWORD="b",
                         CONNECTOR_CREDENTIAL_ZB_SECRET="c")
         r = self.validate(env)
         self.assertEqual(r.returncode, 0, r.stderr)
