@@ -108,17 +108,6 @@ def client_main(port, devices, count, poll_s, status_path):
 
 
 # ---------------------------------------------------------------- measurement helpers
-def stop(proc, timeout=30):
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-
-
 def connector_config(wd, sim_port, web_port, a):
     devices = a.devices
     regs = "\n".join(f"      - {{name: r{FIRST + i}, table: holding, address: {FIRST + i}, type: uint16}}"
@@ -176,7 +165,7 @@ def connector_phase(harness, a, wd, sim, sim_port, procs):
         s1, c1, k1, t1 = api_status(harness, web_port), harness.cpu_seconds(proc.pid), harness.cpu_seconds(sim.pid), time.monotonic()
         rss = harness.peak_rss_mb(proc.pid)
     finally:
-        stop(proc, timeout=60)
+        harness.stop_process(proc, timeout=60)
         log.close()
     dt = t1 - t0
     delivered = lambda s: sum(t["records_delivered"] for t in s["targets"])  # noqa: E731
@@ -208,7 +197,7 @@ def pymodbus_phase(harness, a, wd, sim, sim_port, procs):
         s1, c1, k1, t1 = read_status(), harness.cpu_seconds(proc.pid), harness.cpu_seconds(sim.pid), time.monotonic()
         rss = harness.peak_rss_mb(proc.pid)
     finally:
-        stop(proc)
+        harness.stop_process(proc)
         log.close()
     dt = t1 - t0
     return {"rate": (s1["values"] - s0["values"]) / dt, "cpu": (c1 - c0) / dt, "rss": rss,
@@ -269,7 +258,7 @@ def main():
                   f"late ticks {pym[-1]['late']}, slowest cycle {pym[-1]['max_cycle_s']:.3f} s", flush=True)
     finally:
         for p in reversed(procs):
-            stop(p)
+            harness.stop_process(p)
         shutil.rmtree(wd, ignore_errors=True)
 
     med = lambda xs, k: statistics.median(x[k] for x in xs)  # noqa: E731

@@ -47,17 +47,6 @@ EQUIPMENT = ["Mixer", "Pump", "Oven", "Conveyor", "Filler", "Press", "Boiler", "
 
 
 # ---------------------------------------------------------------- processes
-def stop(proc, timeout=60):
-    if proc is None or proc.poll() is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-
-
 def start_simulator(binary, wd, index, variables, procs):
     port = harness.free_port()
     cfg = os.path.join(wd, f"sim{index}.yaml")
@@ -176,16 +165,16 @@ def one_run(a, kind, n, procs):
             time.monotonic()
         ps = proc_status(conn.pid)
         t_stop = time.monotonic()
-        stop(conn, timeout=120)
+        harness.stop_process(conn, timeout=120)
         stop_s = time.monotonic() - t_stop
         dt = t1 - t0
         return {"stop_s": stop_s, "threads": ps["threads"], "fds": ps["fds"], "rss": ps["VmRSS"], "hwm": ps["VmHWM"],
                 "cpu_pct": 100 * (c1 - c0) / dt, "rate": (delivered(s1) - delivered(s0)) / dt,
                 "connected": connected(s1), "sim_cpu_pct": 100 * (k1 - k0) / dt if sims else None}
     finally:
-        stop(conn)
+        harness.stop_process(conn)
         for p, _ in sims:
-            stop(p)
+            harness.stop_process(p)
         shutil.rmtree(wd, ignore_errors=True)
 
 
@@ -252,7 +241,7 @@ def main():
             out.append(table(kind, results))
     finally:
         for p in reversed(procs):
-            stop(p, timeout=10)
+            harness.stop_process(p, timeout=10)
     load1 = os.getloadavg()
     print("\n".join(out))
     print(f"\nbinary: {a.binary}")

@@ -50,6 +50,18 @@ def start(binary, *args, cwd=None, preexec_fn=None):
                             preexec_fn=preexec_fn)
 
 
+def stop_process(proc, timeout=30):
+    """SIGTERM, then SIGKILL after `timeout` s; nothing for a process that is gone or None."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 def read_jsonl_dir(directory):
     """Every record of every .jsonl file under directory, files in name order."""
     records = []
