@@ -22,7 +22,9 @@ using Action = ua::SessionAction;
 using Kind = ua::SessionAction::Kind;
 using Event = ua::SessionEvent;
 
-constexpr int kGoodbyeTimeoutMs = 2000;  // per request while deleting the subscription and closing the session
+// Deleting the subscription and closing the session at a stop take this long at most, all
+// requests together, so a stop returns within it plus the request that was in flight.
+constexpr std::int64_t kGoodbyeUs = 2'000'000;
 
 ClientOptions client_options(const std::string& name, const Options& o) {
   ClientOptions co;
@@ -68,6 +70,7 @@ class SessionDriver {
     ctx_.set_state(ComponentState::kConnecting);
     for (;;) {
       if (ctx_.stopping()) begin_goodbye();
+      if (goodbye_ && !goodbye_time_left()) break;
       const Action a = machine_.next(ctx_.steady_us(), client_.outstanding_publishes());
       if (a.kind == Kind::kDone) break;
       const bool go_on = perform(a) && handle_events();
@@ -302,14 +305,22 @@ class SessionDriver {
     return ctx_.bad_sample(t.address, t.meta, {ProtocolStatus::Kind::kOpcUa, t.unresolved_code, t.unresolved_reason});
   }
 
-  // Stopping: the machine deletes the subscription and closes the session, each request
-  // waiting briefly, then says kDone.
+  // Stopping: the machine deletes the subscription and closes the session, then says
+  // kDone; all of it within kGoodbyeUs.
   void begin_goodbye() {
     if (goodbye_) return;
     goodbye_ = true;
+    goodbye_until_us_ = ctx_.steady_us() + kGoodbyeUs;
     machine_.stop();
     client_.resume();
-    client_.set_timeout_ms(std::min(options_.timeout_ms, kGoodbyeTimeoutMs));
+  }
+
+  // False when the goodbye's time is up; else the next request waits at most what is left.
+  bool goodbye_time_left() {
+    const std::int64_t left_ms = (goodbye_until_us_ - ctx_.steady_us()) / 1000;
+    if (left_ms <= 0) return false;
+    client_.set_timeout_ms(static_cast<int>(std::min<std::int64_t>(left_ms, options_.timeout_ms)));
+    return true;
   }
 
   // The source's counters outlive this run: they grow by what this run added.
@@ -335,6 +346,7 @@ class SessionDriver {
   std::vector<Tag> tags_;
   std::vector<ua::ReadValueId> reads_;  // the resolved tags, in tag order
   bool goodbye_ = false;
+  std::int64_t goodbye_until_us_ = 0;
   ua::SessionCounters synced_;
   std::uint64_t synced_renewals_ = 0;
 };

@@ -14,7 +14,7 @@
 //   not resolve, and monitored items the server refuses, are published as bad samples
 //   with the server's StatusCode.
 // - A stop cancels the blocked call; the body then deletes the subscription and closes
-//   the session (waiting at most 2 s per request) before it returns.
+//   the session (at most 2 s for both together) before it returns.
 // - extra_counters(): re-activations, transfers, subscriptions made, notifications
 //   republished and lost, secure channel token renewals.
 #pragma once
