@@ -204,6 +204,18 @@ class DocumentParser {
     }
   }
 
+  // The site/area/line/equipment keys of `r` into the same-named fields of `out` (a
+  // mapping or a source).
+  template <typename T>
+  static void parse_context_into(const Reader& r, T& out) {
+    PathContext ctx;
+    parse_context(r, ctx);
+    out.site = std::move(ctx.site);
+    out.area = std::move(ctx.area);
+    out.line = std::move(ctx.line);
+    out.equipment = std::move(ctx.equipment);
+  }
+
   static void parse_context(const Reader& r, PathContext& out) {
     out.site = r.get_string("site", "");
     out.area = r.get_string("area", "");
@@ -283,12 +295,7 @@ class DocumentParser {
       m.tag_name = item.get_string("tag_name", "");
       m.signal_type = item.get_string("signal_type", "");
       m.unit = item.get_string("unit", "");
-      PathContext ctx;
-      parse_context(item, ctx);
-      m.site = ctx.site;
-      m.area = ctx.area;
-      m.line = ctx.line;
-      m.equipment = ctx.equipment;
+      parse_context_into(item, m);
       if (auto range = item.child("eng_range"); range && !range->is_null()) {
         const std::vector<Reader> bounds = range->items();
         if (range->is_list() && bounds.size() != 2) {
@@ -335,12 +342,7 @@ class DocumentParser {
     s.column = where.column;
     bool usable = parse_source_name(item, c, s);
     s.endpoint = item.get_string("endpoint", "");
-    PathContext ctx;
-    parse_context(item, ctx);
-    s.site = ctx.site;
-    s.area = ctx.area;
-    s.line = ctx.line;
-    s.equipment = ctx.equipment;
+    parse_context_into(item, s);
     if (auto t = item.get_string("path_template")) {
       s.path_template = *t;
       check_template(item, "path_template");
