@@ -92,12 +92,14 @@ Status stopped() { return {StatusCode::kCancelled, "stopped"}; }
 class SessionDriver {
  public:
   SessionDriver(const std::string& source_name, const Options& o, const std::string& client_id,
-                pipeline::SourceContext& ctx, SparkplugHost& host, std::shared_ptr<AckInbox> inbox)
+                pipeline::SourceContext& ctx, SparkplugHost& host, std::shared_ptr<AckInbox> inbox,
+                std::atomic<std::uint64_t>* oversized)
       : source_name_(source_name),
         o_(o),
         ctx_(ctx),
         host_(host),
         inbox_(std::move(inbox)),
+        oversized_(oversized),
         session_(session_options(o, client_id, host)),
         rlog_(ctx.clock(), 5, std::chrono::seconds(10)),
         buffer_(kReadBufferBytes) {}
@@ -191,17 +193,35 @@ class SessionDriver {
 
   Status on_event(wire::Event& e) {
     if (auto* m = std::get_if<wire::Message>(&e)) return on_message(*m);
+    if (auto* big = std::get_if<wire::Oversized>(&e)) return on_oversized(*big);
     if (auto* f = std::get_if<wire::Failed>(&e)) return f->status;
     if (auto* r = std::get_if<wire::SubscriptionRefused>(&e)) {
       ctx_.count_error("subscribe");
       ctx_.set_state(pipeline::ComponentState::kDegraded, "broker refused the subscription to " + r->filter);
       return Status::ok();
     }
-    ctx_.connected();  // wire::Connected: the SUBSCRIBE has been sent
+    // wire::Connected: the SUBSCRIBE has been sent. The back-off starts again only once a
+    // message is taken: a broker that drops us after every CONNACK is retried ever slower.
+    ctx_.connected(pipeline::SourceContext::BackoffReset::kOnData);
     return publish_own(host_.on_connected());
   }
 
+  // A message over max_packet_bytes, already read past by the codec: counted, logged with
+  // its topic and size, and acknowledged, so the broker does not send it again on every
+  // reconnect of a persistent session (which would stall everything queued behind it).
+  Status on_oversized(const wire::Oversized& m) {
+    oversized_->fetch_add(1, std::memory_order_relaxed);
+    ctx_.count_error("message of " + std::to_string(m.size) + " bytes over max_packet_bytes (" +
+                     std::to_string(o_.max_packet_bytes) + ") skipped");
+    rlog_.log(*telemetry::get_logger("mqtt"), spdlog::level::warn, "oversized",
+              "source {}: skipped a message of {} bytes on {}: over max_packet_bytes ({}); acknowledged, not delivered",
+              source_name_, m.size, printable(m.topic), o_.max_packet_bytes);
+    ctx_.data_flowed();
+    return m.ack ? apply(session_.on_durable(*m.ack, now())) : Status::ok();
+  }
+
   Status on_message(wire::Message& m) {
+    ctx_.data_flowed();
     Decoded d = decode(m, ctx_.clock().now_us());
     if (Status st = publish_own(d.outgoing); !st.is_ok()) return st;
     if (!d.samples.is_ok()) {
@@ -291,6 +311,7 @@ class SessionDriver {
   pipeline::SourceContext& ctx_;
   SparkplugHost& host_;
   std::shared_ptr<AckInbox> inbox_;
+  std::atomic<std::uint64_t>* oversized_;  // the source's counter, outlives this run
   wire::ClientSession session_;
   net::Connection conn_;
   telemetry::RateLimitedLog rlog_;
@@ -310,6 +331,9 @@ std::vector<pipeline::ExtraCounter> MqttSource::extra_counters() const {
        [c] { return c->seq_gaps.load(); }},
       {"sparkplug_unknown_aliases_total", "Sparkplug B metrics by an alias no birth defined.",
        [c] { return c->unknown_aliases.load(); }},
+      {"mqtt_oversized_messages_total",
+       "MQTT messages over max_packet_bytes: read past, acknowledged and not delivered.",
+       [o = oversized_] { return o->load(); }},
   };
 }
 
@@ -324,7 +348,7 @@ void MqttSource::run(pipeline::SourceContext& ctx) {
   const std::string client_id =
       options_.client_id.empty() ? "uc-" + name_ + "-" + random_suffix() : options_.client_id;
   SparkplugHost host(options_.sparkplug, ctx.clock(), sparkplug_counters_.get());
-  SessionDriver(name_, options_, client_id, ctx, host, inbox).run();
+  SessionDriver(name_, options_, client_id, ctx, host, inbox, oversized_.get()).run();
   inbox->close();
 }
 
