@@ -187,6 +187,10 @@ Lane::Delivery Lane::deliver(const std::vector<Record>& batch) {
   }
 }
 
+bool Lane::dead_letter_from_source(const Record& record, std::string reason) {
+  return dead_letter({record}, {Rejection{0, std::move(reason)}}) == 0;
+}
+
 std::size_t Lane::dead_letter(const std::vector<Record>& batch, const std::vector<Rejection>& rejected) {
   if (rejected.empty()) return 0;
   std::vector<const Record*> records;

@@ -102,6 +102,8 @@ class SourceContext {
   void count_error(std::string_view what) { emitter_.count_error(what); }
   // False when the pipeline refused records because it is stopping: the body should return.
   bool publish(SampleBatch&& batch, AckCallback on_durable = nullptr);
+  // See Emitter::dead_letter: into every target's DLQ with the reason, durably.
+  Status dead_letter(Sample&& sample, std::string_view reason) { return emitter_.dead_letter(std::move(sample), reason); }
   // A sample for a tag the protocol could not read: no value, `status` says why.
   Sample bad_sample(const std::string& address, const std::shared_ptr<const TagMeta>& meta,
                     const ProtocolStatus& status) const;

@@ -226,6 +226,7 @@ class SessionDriver {
     if (Status st = publish_own(d.outgoing); !st.is_ok()) return st;
     if (!d.samples.is_ok()) {
       bad_message(m.topic, d.samples.status());
+      dead_letter(m, d.samples.status());
       return acknowledge_now(m);
     }
     SampleBatch batch = std::move(*d.samples);
@@ -233,6 +234,22 @@ class SessionDriver {
     pipeline::AckCallback on_durable;
     if (m.ack) on_durable = [inbox = inbox_, token = *m.ack](const pipeline::BatchOutcome&) { inbox->push(token); };
     return ctx_.publish(std::move(batch), std::move(on_durable)) ? Status::ok() : stopped();
+  }
+
+  // A message that cannot be used goes to the DLQ of the source's targets with its topic
+  // (the address), its payload (bytes) and the reason, before it is acknowledged. If a
+  // target cannot keep it, it is acknowledged all the same (a redelivery would fail the
+  // same way): the lane counted it as dropped and logged it.
+  void dead_letter(const wire::Message& m, const Status& why) {
+    Sample s;
+    s.address = is_valid_utf8(m.topic) ? m.topic : printable(m.topic);
+    s.value = uc::Bytes{m.payload};
+    s.receive_time = ctx_.clock().now_us();
+    s.status = {ProtocolStatus::Kind::kCommError, 0, why.message()};
+    if (Status st = ctx_.dead_letter(std::move(s), why.message()); !st.is_ok()) {
+      rlog_.log(*telemetry::get_logger("mqtt"), spdlog::level::warn, "dlq", "source {}: message on {} not in every DLQ: {}",
+                source_name_, printable(m.topic), st.message());
+    }
   }
 
   // Messages that cannot be used are acknowledged at once: a redelivery would fail the same way.
@@ -254,6 +271,7 @@ class SessionDriver {
         d.outgoing = std::move(r.outgoing);
         for (const auto& e : r.errors) bad_message(m.topic, e, false);
         d.samples = std::move(r.samples);
+        show_refused_births();
         return d;
       }
       case PayloadFormat::kJson:
@@ -262,6 +280,18 @@ class SessionDriver {
       default:
         d.samples = map_text(m.topic, payload, now_us);
         return d;
+    }
+  }
+
+  // While an edge node's last birth stands refused the source is degraded with the reason
+  // (its data is not being read); connected again once every node's birth is accepted.
+  void show_refused_births() {
+    if (const std::optional<std::string> why = host_.refused()) {
+      ctx_.set_state(pipeline::ComponentState::kDegraded, *why);
+      degraded_by_birth_ = true;
+    } else if (degraded_by_birth_) {
+      degraded_by_birth_ = false;
+      ctx_.set_state(pipeline::ComponentState::kConnected);
     }
   }
 
@@ -312,6 +342,7 @@ class SessionDriver {
   SparkplugHost& host_;
   std::shared_ptr<AckInbox> inbox_;
   std::atomic<std::uint64_t>* oversized_;  // the source's counter, outlives this run
+  bool degraded_by_birth_ = false;          // the state says a Sparkplug birth was refused
   wire::ClientSession session_;
   net::Connection conn_;
   telemetry::RateLimitedLog rlog_;
@@ -331,6 +362,9 @@ std::vector<pipeline::ExtraCounter> MqttSource::extra_counters() const {
        [c] { return c->seq_gaps.load(); }},
       {"sparkplug_unknown_aliases_total", "Sparkplug B metrics by an alias no birth defined.",
        [c] { return c->unknown_aliases.load(); }},
+      {"sparkplug_births_refused_total",
+       "Sparkplug B births refused (an alias given twice, a metric name not UTF-8).",
+       [c] { return c->births_refused.load(); }},
       {"mqtt_oversized_messages_total",
        "MQTT messages over max_packet_bytes: read past, acknowledged and not delivered.",
        [o = oversized_] { return o->load(); }},

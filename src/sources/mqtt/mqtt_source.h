@@ -9,8 +9,10 @@
 // (AckInbox, ack_inbox.h), which alone writes to the socket. A batch resolved after its
 // connection was lost is not acknowledged: the broker redelivers it to the next
 // connection of a persistent session (at-least-once, duplicates possible). Messages
-// that cannot be decoded are counted, logged with a rate limit and acknowledged at once
-// (a redelivery would fail the same way). A message over max_packet_bytes is read past
+// that cannot be decoded (or a refused Sparkplug birth) are counted, logged with a rate
+// limit, written to the DLQ of the source's targets with their topic, payload and reason
+// (pipeline::Emitter::dead_letter), and then acknowledged (a redelivery would fail the
+// same way). A message over max_packet_bytes is read past
 // by the codec without being held, acknowledged, counted (uc_mqtt_oversized_messages_total
 // and the source's errors) and logged with its topic and size (rate-limited); with MQTT 5
 // the CONNECT's Maximum Packet Size asks the broker not to send such messages at all.
