@@ -228,6 +228,10 @@ void Lane::note_sink_result(const Status& status) {
   }
 }
 
+bool Lane::dead_letter_from_source(const Record& record, std::string reason) {
+  return dead_letter({record}, {Rejection{0, std::move(reason)}}) == 0;
+}
+
 std::size_t Lane::dead_letter(const std::vector<Record>& batch, const std::vector<Rejection>& rejected) {
   if (rejected.empty()) return 0;
   std::vector<const Record*> records;

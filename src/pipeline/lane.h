@@ -15,7 +15,8 @@
 // one trial batch through every `open_duration`. A non-retryable failure rejects the
 // whole batch. Rejected records go to the target's DLQ with the reason; when the DLQ
 // itself cannot be written they are counted as dropped (reason "rejected") and logged.
-// The lane's threads are the only callers of the sink, the spool's read side and the DLQ.
+// The lane's threads are the only callers of the sink and the spool's read side; the DLQ
+// (thread-safe) is also written by sources' threads through dead_letter_from_source.
 // Once the breaker is open, retries are paced by it alone (one trial per open period), so
 // delivery resumes within one open period of the endpoint coming back.
 //
@@ -96,6 +97,11 @@ class Lane {
 
   // Returns how many records were refused because the lane is stopping.
   std::size_t push(std::vector<Record>&& records, const AckRef& ack);
+
+  // A record its source could not use (Emitter::dead_letter) put straight into the DLQ
+  // with the reason, counted as dead-lettered — or, without a DLQ or when it cannot be
+  // written, as rejected (dropped) and logged. Any thread. True when it is in the DLQ.
+  bool dead_letter_from_source(const Record& record, std::string reason);
 
   // Replays the DLQ into this lane (through the queue, so into the spool when there is
   // one). Returns the number of records replayed.
