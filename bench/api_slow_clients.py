@@ -131,7 +131,7 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.idle + args.slow + 512)), hard))
     for binary in args.binaries:
-        run(binary, args)
+        run(os.path.abspath(binary), args)
 
 
 if __name__ == "__main__":
