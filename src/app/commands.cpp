@@ -29,13 +29,15 @@
 namespace uc::app {
 namespace {
 
-// Blocks SIGINT/SIGTERM in every thread (call before any thread starts) so that the
-// main thread can take them synchronously with sigwait.
-sigset_t block_stop_signals() {
+// Blocks SIGINT/SIGTERM (and SIGHUP for `run`, which reloads on it) in every thread
+// (call before any thread starts) so that the main thread can take them synchronously
+// with sigwait.
+sigset_t block_stop_signals(bool with_hangup = false) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  if (with_hangup) sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -63,8 +65,29 @@ int cmd_validate(const std::string& config_path) {
   return kExitOk;
 }
 
+namespace {
+
+// SIGHUP: the configuration is re-read and the difference applied (Connector::reload).
+void reload_on_hangup(Connector& connector, const std::string& config_path) {
+  const nlohmann::json r = connector.reload();
+  if (r["ok"] != true) {
+    spdlog::error("received SIGHUP: {} has errors; the running configuration is unchanged", config_path);
+    for (const auto& e : r["errors"]) spdlog::error("  {}", e.get<std::string>());
+    return;
+  }
+  spdlog::info("received SIGHUP: reloaded {}: added {}, changed {}, removed {}, {} unchanged, failed {}",
+               config_path, r["added"].dump(), r["changed"].dump(), r["removed"].dump(), r["unchanged"].get<int>(),
+               r["failed"].dump());
+  if (!r["restart_required"].empty()) {
+    spdlog::warn("sections changed in {} that apply only after a restart: {}", config_path,
+                 r["restart_required"].dump());
+  }
+}
+
+}  // namespace
+
 int cmd_run(const std::string& config_path) {
-  sigset_t signals = block_stop_signals();
+  sigset_t signals = block_stop_signals(true);
   auto cfg = load_config(config_path, std::cerr);
   if (!cfg) return kExitUsage;
   // yaml-cpp's node tree for a large config (thousands of registers or nodes) is big and
@@ -77,7 +100,9 @@ int cmd_run(const std::string& config_path) {
     spdlog::error("cannot start the simulator: {}", simulators.status().to_string());
     return kExitFailure;
   }
-  auto connector = Connector::build(*cfg, {});
+  ConnectorOptions options;
+  options.config_path = config_path;
+  auto connector = Connector::build(*cfg, options);
   if (!connector.is_ok()) {
     spdlog::error("cannot build the connector: {}", connector.status().to_string());
     return connector.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
@@ -91,7 +116,7 @@ int cmd_run(const std::string& config_path) {
   spdlog::info("connector {} running with {} sources; send SIGTERM or press Ctrl-C to stop", cfg->connector.name,
                (*connector)->pipeline().sources().size());
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) reload_on_hangup(**connector, config_path);
   spdlog::info("received {}: stopping sources and flushing buffered records", sig == SIGINT ? "SIGINT" : "SIGTERM");
   (*connector)->stop(kDrainTimeout);
   auto st = (*connector)->status();

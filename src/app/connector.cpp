@@ -2,13 +2,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "api/api_server.h"
 #include "api/connector_routes.h"
 #include "app/components.h"
+#include "app/load_config.h"
 #include "app/registry.h"
+#include "config/yaml_documents.h"
 #include "normalize/config.h"
 #include "pipeline/lane_config.h"
 #include "pipeline/metrics.h"
@@ -16,6 +22,40 @@
 
 namespace uc::app {
 namespace {
+
+// The file's top-level sections other than `sources`, each as emitted YAML (a reload tells
+// which of them differ from what runs: those need a restart). Empty when unreadable.
+std::map<std::string, std::string> config_sections(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::map<std::string, std::string> out;
+  try {
+    const auto docs = config::load_documents(text.str());
+    if (docs.empty() || !docs.front().IsMap()) return out;
+    for (const auto& kv : docs.front()) {
+      const auto key = kv.first.as<std::string>("");
+      if (key != "sources") out[key] = YAML::Dump(kv.second);
+    }
+  } catch (const YAML::Exception&) {
+    out.clear();
+  }
+  return out;
+}
+
+std::vector<std::string> changed_sections(const std::map<std::string, std::string>& running,
+                                          const std::map<std::string, std::string>& file) {
+  std::set<std::string> keys;
+  for (const auto& [k, v] : running) keys.insert(k);
+  for (const auto& [k, v] : file) keys.insert(k);
+  std::vector<std::string> out;
+  for (const auto& k : keys) {
+    const auto a = running.find(k);
+    const auto b = file.find(k);
+    if (a == running.end() || b == file.end() || a->second != b->second) out.push_back(k);
+  }
+  return out;
+}
 
 bool wanted(const std::vector<std::string>& only, const std::string& name) {
   return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
@@ -40,6 +80,9 @@ Result<std::unique_ptr<Connector>> Connector::build(const config::Config& cfg, c
   // Lanes first: a source is added with the lanes of its target.
   if (Status s = c->add_lanes(cfg, options); !s.is_ok()) return s;
   if (Status s = c->add_sources(cfg, options); !s.is_ok()) return s;
+  if (!options.config_path.empty()) {
+    if (Status s = c->add_persistence(options.config_path); !s.is_ok()) return s;
+  }
   if (options.start_api && cfg.web_ui.enabled) {
     if (Status s = c->add_api(cfg); !s.is_ok()) return s;
   }
@@ -103,6 +146,39 @@ Status Connector::add_sources(const config::Config& cfg, const ConnectorOptions&
   return Status::ok();
 }
 
+Status Connector::add_persistence(const std::string& config_path) {
+  config_path_ = config_path;
+  managed_ = std::make_unique<ManagedSources>(config_path);
+  if (Status s = managed_->load(); !s.is_ok()) return s;
+  live_sources_->persist_to(managed_.get());
+  sections_ = config_sections(config_path);
+  return Status::ok();
+}
+
+nlohmann::json Connector::reload() {
+  std::lock_guard lock(reload_mu_);
+  std::ostringstream text;
+  auto cfg = load_config(config_path_, text);
+  std::vector<std::string> errors, notes;
+  std::istringstream lines(text.str());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("note: ", 0) == 0) {
+      notes.push_back(line.substr(6));
+    } else if (!line.empty()) {
+      errors.push_back(line);
+    }
+  }
+  if (!cfg) return {{"ok", false}, {"errors", errors}};
+  if (Status s = managed_->load(); !s.is_ok()) return {{"ok", false}, {"errors", {s.message()}}};
+  auto applied = live_sources_->apply_sources(cfg->sources);
+  if (!applied.is_ok()) return {{"ok", false}, {"errors", {applied.status().message()}}};
+  nlohmann::json out = *applied;
+  out["ok"] = true;
+  out["restart_required"] = changed_sections(sections_, config_sections(config_path_));
+  out["notes"] = notes;
+  return out;
+}
+
 Status Connector::add_api(const config::Config& cfg) {
   if (!api::is_loopback_host(cfg.web_ui.host) && cfg.web_ui.auth_token.value.empty()) {
     return Status(StatusCode::kFailedPrecondition,
@@ -130,6 +206,19 @@ Status Connector::add_api(const config::Config& cfg) {
     view.sinks.push_back({std::string(kind.registration->name), kind.set.get(), kind.registration->has_diagnostics});
   }
   if (Status s = api::add_connector_routes(*api_, view); !s.is_ok()) return s;
+  if (!config_path_.empty()) {
+    Status s = api_->add_route(
+        "POST", "/api/config/reload",
+        [this](const api::Request&) {
+          nlohmann::json r = reload();
+          if (r["ok"] == true) return api::Response::json(r);
+          return api::Response::error(400, "invalid_config",
+                                      "the configuration has errors; nothing was changed",
+                                      {{"errors", r["errors"]}});
+        },
+        "Re-read the configuration file and the managed file; apply the difference in sources");
+    if (!s.is_ok()) return s;
+  }
   return api::add_source_routes(*api_, *live_sources_);
 }
 

@@ -8,12 +8,15 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "app/live_sources.h"
+#include "app/managed_sources.h"
 #include "app/running_config.h"
 #include "config/config.h"
 #include "core/clock.h"
@@ -32,6 +35,9 @@ struct ConnectorOptions {
   std::optional<std::vector<std::string>> sinks;  // sink kinds to use; unset: those the config enables
   std::vector<std::string> only_sources;          // empty: every enabled source
   bool use_spool = true;  // false: memory only, no spool and no DLQ (used by `read`)
+  // The file the config came from (set by `run`): API changes are saved beside it
+  // (ManagedSources), and reload() re-reads it. Empty: nothing saved, no reload.
+  std::string config_path;
 };
 
 class Connector {
@@ -49,6 +55,13 @@ class Connector {
   telemetry::MetricsRegistry& metrics() { return metrics_; }
   int api_port() const;
 
+  // SIGHUP and POST /api/config/reload: re-reads the file (and the managed file) and
+  // applies the difference in sources (LiveSources::apply_sources). A file with errors
+  // changes nothing. JSON {"ok": true, added, changed, removed, unchanged, failed,
+  // restart_required: [sections that differ from what runs], notes} or {"ok": false,
+  // "errors": ["file:line:col: key: message", ...]}. Serialized; any thread.
+  nlohmann::json reload();
+
  private:
   // A sink kind of the table with its set (null when the kind is not used).
   struct SinkKind {
@@ -60,12 +73,17 @@ class Connector {
   Status add_sources(const config::Config& cfg, const ConnectorOptions& options);
   Status add_lanes(const config::Config& cfg, const ConnectorOptions& options);
   Status add_api(const config::Config& cfg);
+  Status add_persistence(const std::string& config_path);
 
   RunningConfig config_;
   std::string api_host_;
   telemetry::MetricsRegistry metrics_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<LiveSources> live_sources_;
+  std::string config_path_;
+  std::unique_ptr<ManagedSources> managed_;
+  std::map<std::string, std::string> sections_;  // the file's top-level sections (not sources) as run
+  std::mutex reload_mu_;
   std::vector<SinkKind> sinks_;
   std::unique_ptr<api::ApiServer> api_;
   std::vector<std::string> unavailable_;

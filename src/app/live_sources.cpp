@@ -25,6 +25,11 @@ nlohmann::json status_entry(const nlohmann::json& status, const std::string& nam
   return nullptr;
 }
 
+// The same entry as written: the same document (a source made in code has none: differs).
+bool same_entry(const config::SourceConfig& a, const config::SourceConfig& b) {
+  return a.document && b.document && YAML::Dump(*a.document) == YAML::Dump(*b.document);
+}
+
 }  // namespace
 
 LiveSources::LiveSources(RunningConfig& config, pipeline::Pipeline& pipeline, telemetry::MetricsRegistry& metrics)
@@ -127,6 +132,60 @@ std::optional<nlohmann::json> LiveSources::get(const std::string& name) const { 
 
 // ---- changes ----
 
+// "saved": whether the change is in the managed file (true without one: nothing to save).
+// A change that runs but could not be saved is kept running and reported, not undone.
+void LiveSources::note_saved(nlohmann::json& view, const Status& saved) const {
+  view["saved"] = saved.is_ok();
+  if (saved.is_ok()) return;
+  view["save_error"] = saved.message();
+  spdlog::error("source change applied but not saved to {}: {}", managed_ ? managed_->path() : "", saved.to_string());
+}
+
+// One source of a reload, with mu_ held: current is its running entry (null: new).
+Status LiveSources::reload_one(const config::SourceConfig* current, const config::SourceConfig& wanted) {
+  if (current == nullptr) return wanted.enabled ? put_in_pipeline(wanted) : Status::ok();
+  if (current->protocol == wanted.protocol) return apply_replacement(wanted);
+  if (in_pipeline(wanted.name)) {
+    if (Status st = pipeline_.remove_source(wanted.name, std::chrono::milliseconds(0));
+        !st.is_ok() && st.code() != StatusCode::kDeadlineExceeded) {
+      return st;
+    }
+  }
+  return wanted.enabled ? put_in_pipeline(wanted) : Status::ok();
+}
+
+Result<nlohmann::json> LiveSources::apply_sources(const std::vector<config::SourceConfig>& wanted) {
+  std::lock_guard lock(mu_);
+  if (closed_) return unavailable("the connector is stopping");
+  const auto current = config_.read([](const config::Config& c) { return c.sources; });
+  nlohmann::json out = {{"added", nlohmann::json::array()},   {"changed", nlohmann::json::array()},
+                        {"removed", nlohmann::json::array()}, {"unchanged", 0},
+                        {"failed", nlohmann::json::array()}};
+  for (const auto& c : current) {
+    if (find(wanted, c.name) != nullptr) continue;
+    if (in_pipeline(c.name)) (void)pipeline_.remove_source(c.name, std::chrono::milliseconds(0));
+    out["removed"].push_back(c.name);
+  }
+  std::vector<config::SourceConfig> running;
+  for (const auto& w : wanted) {
+    const config::SourceConfig* c = find(current, w.name);
+    if (c != nullptr && same_entry(*c, w)) {
+      out["unchanged"] = out["unchanged"].get<int>() + 1;
+      running.push_back(*c);
+      continue;
+    }
+    if (Status st = reload_one(c, w); !st.is_ok()) {
+      out["failed"].push_back({{"name", w.name}, {"error", st.message()}});
+      if (c != nullptr) running.push_back(*c);
+      continue;
+    }
+    out[c == nullptr ? "added" : "changed"].push_back(w.name);
+    running.push_back(w);
+  }
+  config_.update([&](config::Config& cfg) { cfg.sources = std::move(running); });
+  return out;
+}
+
 std::optional<config::SourceConfig> LiveSources::parse(const std::string& entry, Change& change) const {
   const std::string store = config_.read([](const config::Config& c) { return c.credentials.store; });
   const credentials::StoreResolver resolver(store);
@@ -160,6 +219,7 @@ LiveSources::Change LiveSources::add(const std::string& entry) {
   if (!change.status.is_ok()) return change;
   config_.update([&](config::Config& c) { c.sources.push_back(*s); });
   change.view = *view_of(s->name);
+  note_saved(change.view, managed_ ? managed_->upsert(*s) : Status::ok());
   return change;
 }
 
@@ -198,6 +258,7 @@ LiveSources::Change LiveSources::replace(const std::string& name, const std::str
     *it = *s;
   });
   change.view = *view_of(name);
+  note_saved(change.view, managed_ ? managed_->upsert(*s) : Status::ok());
   return change;
 }
 
@@ -221,6 +282,7 @@ Result<nlohmann::json> LiveSources::remove(const std::string& name, SpoolMode sp
   });
   nlohmann::json out = {{"removed", name}, {"spool", spool == SpoolMode::kDrain ? "drain" : "keep"}};
   if (spool == SpoolMode::kDrain) out["drained"] = drained;
+  note_saved(out, managed_ ? managed_->remove(name) : Status::ok());
   return out;
 }
 

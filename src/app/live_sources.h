@@ -6,8 +6,11 @@
 // registered: the code, and the messages, that check the YAML file. Changes are serialized
 // by one lock and applied to the pipeline first, then to the RunningConfig, so GET shows
 // what runs. Targets are fixed at start: a source whose target has no lane is refused.
-// Limits of this slice: nothing is saved to disk; a PUT cannot change the protocol (delete
-// and add instead); DELETE with spool=drain waits at most kDrainTimeout, holding the lock.
+// Changes through the API are saved in the managed file (ManagedSources, ADR 0008) when
+// persist_to() was given one; every answer says whether it was saved ("saved"). A reload
+// (apply_sources) changes only the sources that differ and saves nothing: it came from
+// the files. Limits: a PUT cannot change the protocol (delete and add instead); DELETE
+// with spool=drain waits at most kDrainTimeout, holding the lock.
 #pragma once
 
 #include <chrono>
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "api/source_routes.h"
+#include "app/managed_sources.h"
 #include "app/running_config.h"
 #include "config/loader.h"
 #include "normalize/normalizer.h"
@@ -41,6 +45,13 @@ class LiveSources final : public api::SourceControl {
   void bind_new_sources_metrics() { bind_metrics_ = true; }
   // Refuses changes from now on (the connector is stopping): UNAVAILABLE.
   void close();
+  // Saves every later change through `managed` (must outlive this object).
+  void persist_to(ManagedSources* managed) { managed_ = managed; }
+  // A reload: makes the running sources those of `wanted` (the files' sources, in order),
+  // touching only the sources that differ: new ones are added, missing ones removed (their
+  // spooled records stay and are delivered), changed ones replaced (a protocol change is a
+  // remove and an add). JSON {added, changed, removed, unchanged, failed:[{name, error}]}.
+  Result<nlohmann::json> apply_sources(const std::vector<config::SourceConfig>& wanted);
 
   std::vector<nlohmann::json> list() const override;
   std::optional<nlohmann::json> get(const std::string& name) const override;
@@ -64,6 +75,8 @@ class LiveSources final : public api::SourceControl {
   bool in_pipeline(const std::string& name) const;
   Status check_open(const std::string& name, bool must_exist) const;
   nlohmann::json view(const config::SourceConfig& source, const nlohmann::json& status) const;
+  void note_saved(nlohmann::json& view, const Status& saved) const;
+  Status reload_one(const config::SourceConfig* current, const config::SourceConfig& wanted);
   std::optional<nlohmann::json> view_of(const std::string& name) const;
 
   RunningConfig& config_;
@@ -75,6 +88,7 @@ class LiveSources final : public api::SourceControl {
   std::mutex mu_;  // serializes changes
   bool closed_ = false;
   bool bind_metrics_ = false;
+  ManagedSources* managed_ = nullptr;
 };
 
 }  // namespace uc::app

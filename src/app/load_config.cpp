@@ -1,5 +1,6 @@
 #include "app/load_config.h"
 
+#include "app/managed_sources.h"
 #include "app/registry.h"
 #include "config/loader.h"
 #include "credentials/resolver.h"
@@ -33,6 +34,11 @@ std::optional<config::Config> load_config(const std::string& path, std::ostream&
   if (r.ok() && probe.found()) {
     const credentials::StoreResolver resolver(r.config->credentials.store);
     r = loader.load_file(path, &resolver);
+  }
+  if (r.ok()) {  // the sources changed through the API, on top of the file (ADR 0008)
+    const credentials::StoreResolver resolver(r.config->credentials.store);
+    ManagedSources::apply(ManagedSources::path_for(path), loader, &resolver, *r.config, r.errors, r.notes);
+    if (!r.errors.empty()) r.config.reset();
   }
   for (const auto& n : r.notes) err << "note: " << n.to_string() << '\n';
   if (!r.ok()) {

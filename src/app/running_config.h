@@ -1,6 +1,6 @@
 // The configuration the connector runs: one copy, one lock. Loaded from the file at start;
 // changed at run time only through LiveSources (the API), so that GET shows what runs.
-// Persisting it is a later step (issue 14): that step saves what update() leaves here.
+// What the API changes is also saved by LiveSources in the managed file (ADR 0008).
 // Any thread; read() and update() hold the lock while their function runs, so keep it short.
 #pragma once
 

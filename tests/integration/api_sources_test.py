@@ -9,11 +9,10 @@ import signal
 import sys
 import time
 import unittest
-import urllib.error
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import harness  # noqa: E402
+from harness import api_call as call  # noqa: E402
 
 BINARY = os.environ["UC_BINARY"]
 
@@ -28,17 +27,6 @@ sinks:
 backpressure:
   disk_spool: {{enabled: true, directory: {data}/spool, fsync: never}}
 """
-
-
-def call(port, method, path, body=None, raw=None):
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return r.status, json.loads(r.read() or b"null")
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"null")
 
 
 def received(port, name):
@@ -118,7 +106,7 @@ class ApiSources(unittest.TestCase):
 
             # Remove the added one, waiting for its records to be durable.
             code, body = call(port, "DELETE", "/api/sources/added?spool=drain")
-            self.assertEqual((code, body), (200, {"removed": "added", "spool": "drain", "drained": True}))
+            self.assertEqual((code, body), (200, {"removed": "added", "spool": "drain", "drained": True, "saved": True}))
             self.assert_error(call(port, "GET", "/api/sources/added"), 404, "not_found")
             status = call(port, "GET", "/api/status")[1]
             self.assertEqual(sorted(s["name"] for s in status["sources"]), ["changing", "steady"])

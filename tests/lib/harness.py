@@ -19,6 +19,20 @@ def http_get(port, path, timeout=5):
         return r.status, r.headers, r.read()
 
 
+def api_call(port, method, path, body=None, raw=None, timeout=60):
+    """A JSON request to the connector's API: (status, parsed body), for errors too."""
+    import json
+    import urllib.error
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, json.loads(r.read() or b"null")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null")
+
+
 def wait_for(predicate, timeout, what):
     """Polls predicate until it returns a truthy value; fails with `what` after timeout."""
     deadline = time.monotonic() + timeout
