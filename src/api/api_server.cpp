@@ -169,6 +169,14 @@ Status ApiServer::start() {
   ho.max_connections = options_.max_connections;
   ho.max_connections_per_client = options_.max_connections_per_client;
   ho.workers = options_.threads;
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    auto tls = TlsContext::load(options_.tls_cert_file, options_.tls_key_file);
+    if (!tls.is_ok()) {
+      started_ = false;
+      return tls.status();
+    }
+    ho.tls = std::move(tls).value();
+  }
   auto server = std::make_unique<HttpServer>(
       ho, [this](const ParsedRequest& parsed) { return handle(to_request(parsed)); }, is_health_route);
   if (Status s = server->start(); !s.is_ok()) {
@@ -177,7 +185,8 @@ Status ApiServer::start() {
   }
   server_ = std::move(server);
   running_ = true;
-  telemetry::get_logger("api")->info("listening {} {} {}", telemetry::kv("host", options_.host),
+  telemetry::get_logger("api")->info("listening {} {} {} {}", telemetry::kv("scheme", options_.tls_cert_file.empty() ? "http" : "https"),
+                                     telemetry::kv("host", options_.host),
                                      telemetry::kv("port", server_->port()),
                                      telemetry::kv("auth", options_.auth_token.empty() ? "off" : "bearer"));
   return Status::ok();

@@ -65,6 +65,9 @@ class ApiServer {
     std::chrono::milliseconds idle_timeout{5000};      // keep-alive: waiting for the next request
     std::size_t max_connections = 1024;
     std::size_t max_connections_per_client = 256;
+    // Both set: HTTPS with this PEM certificate chain and key (web_ui.tls).
+    std::string tls_cert_file;
+    std::string tls_key_file;
   };
 
   struct Providers {

@@ -154,6 +154,8 @@ struct HttpServer::Loop {
     int fd;
     std::string client;
     HttpConnection http;
+    std::unique_ptr<TlsServerSession> tls;  // null: plain HTTP
+    std::string cipher_out;                 // TLS records waiting for the socket
     bool shut_write = false;
     bool failed = false;  // a socket error: close without more I/O
     std::uint32_t events = 0;
@@ -168,7 +170,10 @@ struct HttpServer::Loop {
   void add_connection(int fd, std::string client);
   void on_events(int fd, std::uint32_t events);
   void read_some(Conn& c);
+  void take_cipher(Conn& c, std::string_view bytes);
   void flush(Conn& c);
+  bool flush_cipher(Conn& c);
+  void half_close(Conn& c);
   void dispatch(Conn& c, ParsedRequest request);
   void sync(Conn& c);
   void update_interest(Conn& c);
@@ -296,7 +301,9 @@ void HttpServer::Loop::add_connection(int fd, std::string client) {
   const int yes = 1;
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
   auto conn = std::make_unique<Conn>(Conn{next_id++, fd, std::move(client),
-                                          HttpConnection(options.limits, options.timeouts, steady_us())});
+                                          HttpConnection(options.limits, options.timeouts, steady_us()),
+                                          options.tls ? std::make_unique<TlsServerSession>(*options.tls) : nullptr,
+                                          {}});
   ++per_client[conn->client];
   fd_by_id[conn->id] = fd;
   Conn& c = *conn;
@@ -324,7 +331,13 @@ void HttpServer::Loop::read_some(Conn& c) {
   for (int i = 0; i < kReadsPerEvent && c.http.wants_read(); ++i) {
     const ssize_t n = ::recv(c.fd, buf, sizeof(buf), 0);
     if (n > 0) {
-      c.http.on_bytes(std::string_view(buf, static_cast<std::size_t>(n)), steady_us());
+      const std::string_view bytes(buf, static_cast<std::size_t>(n));
+      if (c.tls) {
+        take_cipher(c, bytes);
+        if (c.failed) return;
+      } else {
+        c.http.on_bytes(bytes, steady_us());
+      }
       continue;
     }
     if (n == 0) {
@@ -338,7 +351,57 @@ void HttpServer::Loop::read_some(Conn& c) {
   }
 }
 
+// TLS records from the socket: the plaintext goes to the connection machine, handshake
+// answers to the socket; a failed handshake (plain HTTP on the TLS port, say) ends it.
+void HttpServer::Loop::take_cipher(Conn& c, std::string_view bytes) {
+  std::string plain;
+  const Status s = c.tls->receive(bytes, &plain);
+  c.cipher_out += c.tls->outbox();
+  c.tls->outbox().clear();
+  if (!s.is_ok()) {
+    telemetry::get_logger("api")->debug("closing a connection {} {}", telemetry::kv("client", c.client),
+                                        telemetry::kv("error", s.message()));
+    c.failed = true;
+    return;
+  }
+  if (!plain.empty()) c.http.on_bytes(plain, steady_us());
+  if (c.tls->peer_closed()) c.http.on_peer_eof(steady_us());
+}
+
+// Writes pending TLS records; false when the socket is full or failed.
+bool HttpServer::Loop::flush_cipher(Conn& c) {
+  while (!c.failed && !c.cipher_out.empty()) {
+    const ssize_t n = ::send(c.fd, c.cipher_out.data(), c.cipher_out.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      c.cipher_out.erase(0, static_cast<std::size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return false;
+    } else {
+      c.failed = true;
+    }
+  }
+  return !c.failed;
+}
+
 void HttpServer::Loop::flush(Conn& c) {
+  if (c.tls) {
+    // One record's worth at a time, only once the previous ones left: the connection
+    // machine's write deadline then covers a peer that stops reading.
+    while (flush_cipher(c) && !c.http.output().empty()) {
+      const auto out = c.http.output().substr(0, 16 * 1024);
+      const std::size_t size = out.size();
+      if (!c.tls->send(out).is_ok()) {
+        c.failed = true;
+        return;
+      }
+      c.cipher_out += c.tls->outbox();
+      c.tls->outbox().clear();
+      c.http.on_sent(size, steady_us());
+    }
+    return;
+  }
   while (!c.failed && !c.http.output().empty()) {
     const auto out = c.http.output();
     const ssize_t n = ::send(c.fd, out.data(), out.size(), MSG_NOSIGNAL);
@@ -379,10 +442,7 @@ void HttpServer::Loop::sync(Conn& c) {
     if (!request) break;
     dispatch(c, std::move(*request));
   }
-  if (!c.failed && c.http.wants_shutdown() && !c.shut_write) {
-    ::shutdown(c.fd, SHUT_WR);
-    c.shut_write = true;
-  }
+  if (!c.failed && c.http.wants_shutdown() && !c.shut_write) half_close(c);
   if (c.failed || c.http.closed()) {
     close_connection(c);
     return;
@@ -390,10 +450,22 @@ void HttpServer::Loop::sync(Conn& c) {
   update_interest(c);
 }
 
+// Our last answer is out: TLS close_notify first (when the socket takes it), then FIN.
+void HttpServer::Loop::half_close(Conn& c) {
+  if (c.tls) {
+    c.tls->close_notify();
+    c.cipher_out += c.tls->outbox();
+    c.tls->outbox().clear();
+    if (!flush_cipher(c)) return;  // the rest when the socket is writable again
+  }
+  ::shutdown(c.fd, SHUT_WR);
+  c.shut_write = true;
+}
+
 void HttpServer::Loop::update_interest(Conn& c) {
   std::uint32_t events = 0;
   if (c.http.wants_read()) events |= EPOLLIN | EPOLLRDHUP;
-  if (!c.http.output().empty()) events |= EPOLLOUT;
+  if (!c.http.output().empty() || !c.cipher_out.empty()) events |= EPOLLOUT;
   if (events == c.events) return;
   c.events = events;
   epoll_event ev{};

@@ -12,6 +12,10 @@
 // (cheap ones: the health routes) run on the loop thread itself, so they are answered
 // while every worker is busy.
 //
+// TLS (Options::tls): each connection's bytes pass through a TlsServerSession (memory
+// BIOs) between the socket and the connection machine; a failed handshake closes the
+// connection, and a connection still in its handshake counts as idle.
+//
 // Threads: start() binds on the caller's thread; the loop and the workers run until
 // stop(), which closes every connection, waits for handlers in flight and is idempotent.
 // Handlers run concurrently on the workers and must be thread-safe.
@@ -29,6 +33,7 @@
 #include "api/http.h"
 #include "api/http_connection.h"
 #include "api/http_parser.h"
+#include "api/tls_server.h"
 #include "core/status.h"
 
 namespace uc::api {
@@ -44,6 +49,7 @@ class HttpServer {
     std::size_t max_connections_per_client = 256;
     std::size_t workers = 8;
     int backlog = 512;
+    std::shared_ptr<const TlsContext> tls;  // null: plain HTTP
   };
   using Handler = std::function<Response(const ParsedRequest&)>;
   using InlineFilter = std::function<bool(const ParsedRequest&)>;

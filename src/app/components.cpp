@@ -12,7 +12,6 @@ std::vector<std::string> unavailable_features(const config::Config& cfg) {
     }
   }
   if (cfg.discovery.enabled) out.push_back("discovery (discovery.enabled): no scans run");
-  if (cfg.web_ui.enabled && cfg.web_ui.tls.enabled) out.push_back("API TLS (web_ui.tls.enabled): serving plain HTTP");
   return out;
 }
 

@@ -73,10 +73,6 @@ Result<std::unique_ptr<Connector>> Connector::build(const config::Config& cfg, c
   std::unique_ptr<Connector> c(new Connector(cfg));
   c->pipeline_ = std::make_unique<pipeline::Pipeline>(SystemClock::instance());
   c->unavailable_ = unavailable_features(cfg);
-  if (cfg.web_ui.enabled && cfg.web_ui.tls.enabled && options.start_api) {
-    return Status(StatusCode::kUnimplemented,
-                  "web_ui.tls is not available yet in this build; set web_ui.tls.enabled: false");
-  }
   // Lanes first: a source is added with the lanes of its target.
   if (Status s = c->add_lanes(cfg, options); !s.is_ok()) return s;
   if (Status s = c->add_sources(cfg, options); !s.is_ok()) return s;
@@ -188,6 +184,10 @@ Status Connector::add_api(const config::Config& cfg) {
   ao.host = cfg.web_ui.host;
   ao.port = cfg.web_ui.port;
   ao.auth_token = cfg.web_ui.auth_token.value;
+  if (cfg.web_ui.tls.enabled) {
+    ao.tls_cert_file = cfg.web_ui.tls.cert_file;
+    ao.tls_key_file = cfg.web_ui.tls.key_file;
+  }
   api::ApiServer::Providers providers;
   providers.status = [this] { return status(); };
   // Liveness: the process serves. Readiness: it can do its job (docs/observability.md).
