@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "api/openapi.h"
+#include "core/clock.h"
 #include "telemetry/log.h"
 
 namespace uc::api {
@@ -32,6 +33,7 @@ Request to_request(const ParsedRequest& parsed) {
   r.path = parsed.path;
   r.query = parsed.query;
   r.body = parsed.body;
+  r.client = parsed.client;
   for (const auto& [k, v] : parsed.headers) r.headers.emplace(k, v);  // emplace keeps the first
   return r;
 }
@@ -177,8 +179,25 @@ Status ApiServer::start() {
     }
     ho.tls = std::move(tls).value();
   }
+  if (!options_.audit_log_path.empty()) {
+    auto audit = AuditLog::open(options_.audit_log_path);
+    if (!audit.is_ok()) {
+      started_ = false;
+      return audit.status();
+    }
+    audit_ = std::move(audit).value();
+  }
   auto server = std::make_unique<HttpServer>(
-      ho, [this](const ParsedRequest& parsed) { return handle(to_request(parsed)); }, is_health_route);
+      ho,
+      [this](const ParsedRequest& parsed) {
+        Response response = handle(to_request(parsed));
+        if (audit_ && AuditLog::is_mutating(parsed.method)) {
+          audit_->record(SystemClock::instance().now_us(), parsed.client, parsed.method, parsed.path,
+                         response.status);
+        }
+        return response;
+      },
+      is_health_route);
   if (Status s = server->start(); !s.is_ok()) {
     started_ = false;
     return s;

@@ -26,6 +26,9 @@
 // Slow and idle clients: see http_server.h (deadlines per request, caps per client and
 // in total, idle connections closed first).
 //
+// Audit: with audit_log_path, every mutating request is one JSON line there (time, client,
+// method, path, status; never a body, query or header).
+//
 // Auth: with a non-empty auth_token every path except the health routes requires
 // "Authorization: Bearer <token>" (compared in constant time), and unknown
 // paths answer 401 rather than 404 so routes cannot be probed. Binding a
@@ -42,6 +45,7 @@
 #include <string_view>
 #include <thread>
 
+#include "api/audit_log.h"
 #include "api/http.h"
 #include "api/http_server.h"
 #include "api/router.h"
@@ -68,6 +72,8 @@ class ApiServer {
     // Both set: HTTPS with this PEM certificate chain and key (web_ui.tls).
     std::string tls_cert_file;
     std::string tls_key_file;
+    // Set: every mutating request (POST, PUT, PATCH, DELETE) is appended here (audit_log.h).
+    std::string audit_log_path;
   };
 
   struct Providers {
@@ -113,6 +119,7 @@ class ApiServer {
   Providers providers_;
   Router router_;
   std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<AuditLog> audit_;
   std::atomic<bool> running_{false};
   std::atomic<bool> started_{false};
 };

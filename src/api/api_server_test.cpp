@@ -11,6 +11,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -520,6 +523,34 @@ TEST_F(ApiServerTest, AtTheCapWithNothingIdleNewConnectionsAreRefused) {
   slow.clear();  // the clients leave: room again
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   expect_still_serving();
+}
+
+// ---- audit ----
+
+TEST_F(ApiServerTest, MutatingRequestsAreAuditedWithoutTheirBodies) {
+  const std::string path = ::testing::TempDir() + "uc_audit_" + std::to_string(::getpid()) + "/audit.log";
+  std::remove(path.c_str());
+  ApiServer::Options opt;
+  opt.audit_log_path = path;
+  start(opt);
+  ASSERT_TRUE(client().Post("/api/echo?token=query-secret", "secret-body-value", "text/plain"));
+  ASSERT_TRUE(client().Get("/health"));
+  ASSERT_TRUE(client().Post("/api/nowhere", "x", "text/plain"));
+  server_->stop();
+  std::ifstream in(path);
+  std::vector<json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  ASSERT_EQ(lines.size(), 2u) << "POSTs only, GET not";
+  EXPECT_EQ(lines[0]["method"], "POST");
+  EXPECT_EQ(lines[0]["path"], "/api/echo");
+  EXPECT_EQ(lines[0]["status"], 200);
+  EXPECT_EQ(lines[0]["client"], "127.0.0.1");
+  EXPECT_EQ(lines[0]["time"].get<std::string>().size(), 24u);
+  EXPECT_EQ(lines[1]["status"], 404);
+  std::ifstream again(path);
+  std::stringstream text;
+  text << again.rdbuf();
+  EXPECT_EQ(text.str().find("secret"), std::string::npos) << "no body and no query in the audit log";
 }
 
 // ---- auth ----

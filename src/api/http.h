@@ -25,6 +25,7 @@ struct Request {
   std::multimap<std::string, std::string> query;   // decoded query parameters
   std::map<std::string, std::string> headers;      // names lower-cased; first value wins
   std::string body;                                // at most Options::max_body_bytes
+  std::string client;                              // the peer's address ("127.0.0.1")
 
   std::optional<std::string> header(std::string_view lower_case_name) const;
   std::optional<std::string> query_value(std::string_view name) const;

@@ -58,6 +58,7 @@ struct ParsedRequest {
   int minor_version = 1;  // HTTP/1.<minor>
   bool keep_alive = true;
   bool expects_continue = false;  // "Expect: 100-continue"
+  std::string client;             // the peer's address: set by the server, not the parser
 };
 
 class RequestParser {

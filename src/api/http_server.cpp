@@ -418,6 +418,7 @@ void HttpServer::Loop::flush(Conn& c) {
 }
 
 void HttpServer::Loop::dispatch(Conn& c, ParsedRequest request) {
+  request.client = c.client;
   if (run_inline && run_inline(request)) {
     c.http.on_response(run_handler(handler, request), steady_us());
     return;

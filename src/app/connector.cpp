@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -184,6 +185,7 @@ Status Connector::add_api(const config::Config& cfg) {
   ao.host = cfg.web_ui.host;
   ao.port = cfg.web_ui.port;
   ao.auth_token = cfg.web_ui.auth_token.value;
+  ao.audit_log_path = (std::filesystem::path(cfg.connector.data_dir) / "audit.log").string();
   if (cfg.web_ui.tls.enabled) {
     ao.tls_cert_file = cfg.web_ui.tls.cert_file;
     ao.tls_key_file = cfg.web_ui.tls.key_file;
