@@ -8,6 +8,7 @@
 "use strict";
 const path = require("path");
 const fs = require("fs");
+require(path.join(__dirname, "..", "tests", "interop", "opcua-js", "node18"));  // Web Crypto on Node.js 18
 const op = require(path.join(__dirname, "..", "tests", "interop", "opcua-js", "node_modules", "node-opcua"));
 
 const NAMES = ["Temperature", "Pressure", "Speed", "Level", "Count", "Running", "State", "Energy", "AlarmCode",

@@ -6,6 +6,7 @@
 //   node bench/opcua_discover_nodeopcua.js <endpoint>
 "use strict";
 const path = require("path");
+require(path.join(__dirname, "..", "tests", "interop", "opcua-js", "node18"));  // Web Crypto on Node.js 18
 const op = require(path.join(__dirname, "..", "tests", "interop", "opcua-js", "node_modules", "node-opcua"));
 
 async function main() {

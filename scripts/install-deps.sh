@@ -21,6 +21,13 @@ DEB_PACKAGES=(
   clang libclang-rt-14-dev
 )
 
+# Node.js and npm run the npm test peers (Tahu's sparkplug-payload, node-opcua). Debian's
+# own (Node.js 18, npm 9) when there is none on the PATH; the peers' lock files are pinned
+# to versions that run on it.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  DEB_PACKAGES+=(nodejs npm)
+fi
+
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
@@ -47,7 +54,7 @@ for d in "${NPM_DIRS[@]}"; do
   stamp="$ROOT/$d/node_modules/.package-lock.json"
   if [ ! -f "$stamp" ] || [ "$lock" -nt "$stamp" ]; then
     if ! command -v npm >/dev/null 2>&1; then
-      echo "install-deps: npm is missing (needed for $d); install Node.js 20 with npm" >&2
+      echo "install-deps: npm is missing (needed for $d) although the Debian packages nodejs and npm were installed" >&2
       exit 1
     fi
     echo "install-deps: npm ci in $d"

@@ -20,6 +20,7 @@
 // second as its source timestamp.
 "use strict";
 const path = require("path");
+require("./node18");  // before node-opcua: Web Crypto on Node.js 18
 const {
   OPCUAServer, OPCUACertificateManager, Variant, DataType, DataValue, StatusCodes, VariantArrayType,
   MessageSecurityMode, SecurityPolicy,

@@ -3,6 +3,7 @@
 // type-exact text form) for tests/interop/opcua_simulator_test.py to check.
 // Usage: node sim_client.js <endpoint> <subscribe_ms>
 "use strict";
+require("./node18");  // before node-opcua: Web Crypto on Node.js 18
 const {
   OPCUAClient, AttributeIds, MessageSecurityMode, SecurityPolicy, TimestampsToReturn,
   ClientSubscription, ClientMonitoredItem, makeBrowsePath, DataType, BrowseDirection,
