@@ -32,11 +32,12 @@ std::optional<config::Config> load_config(const std::string& path, std::ostream&
   auto r = loader.load_file(path, &probe);
   if (r.ok() && probe.found()) {
     const credentials::StoreResolver resolver(r.config->credentials.store);
+    r = {};  // not two configs at once: a file of 200,000 sources is about 200 MB loaded
     r = loader.load_file(path, &resolver);
   }
-  for (const auto& n : r.notes) err << "note: " << n.to_string() << '\n';
+  config::write_capped(err, r.notes, config::kMaxPrintedErrors, "note: ");
   if (!r.ok()) {
-    for (const auto& e : r.errors) err << e.to_string() << '\n';
+    config::write_capped(err, r.errors, config::kMaxPrintedErrors);
     err << r.errors.size() << (r.errors.size() == 1 ? " error" : " errors") << " in " << path << '\n';
     return std::nullopt;
   }
