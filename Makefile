@@ -1,5 +1,5 @@
 # The two README commands: `make run` and `make test`. Both install what is missing first.
-.PHONY: deps build run test test-release test-asan test-fuzz asan bench clean
+.PHONY: deps build run test test-release test-asan test-fuzz fuzz-long asan bench clean
 
 JOBS ?= $(shell nproc)
 BIN := build/src/app/unified-connector
@@ -21,8 +21,10 @@ run: build
 
 # Every test: the release build (unit, integration, e2e), then the unit tests again
 # under AddressSanitizer + UBSan, then each fuzz target under libFuzzer for a bounded
-# time (FUZZ_SECONDS each; clang build in build-fuzz).
-FUZZ_SECONDS ?= 20
+# time (FUZZ_SECONDS each, fixed seed; clang build in build-fuzz). The ASan build
+# compiles only the unit-test binaries (target unit_tests). `make fuzz-long` fuzzes
+# each target for 5 minutes.
+FUZZ_SECONDS ?= 10
 test: test-release test-asan test-fuzz
 
 test-release: build
@@ -37,6 +39,9 @@ test-fuzz: deps
 	cmake --preset fuzz -DUC_FUZZ_SECONDS=$(FUZZ_SECONDS)
 	cmake --build --preset fuzz -j $(JOBS)
 	ctest --preset fuzz -j $(JOBS) --timeout 600
+
+fuzz-long:
+	$(MAKE) test-fuzz FUZZ_SECONDS=300
 
 bench: build
 	scripts/run-benchmarks.sh

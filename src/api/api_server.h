@@ -1,9 +1,11 @@
-// The REST API and metrics endpoint (SPEC §9) on cpp-httplib.
+// The REST API and metrics endpoint (SPEC §9) on our own HTTP/1.1 server (http_server.h,
+// ADR 0007).
 //
-// Threads: start() binds on the caller's thread and then serves from a thread
-// of its own plus a pool of `threads` workers; handlers and providers run on
-// the workers, concurrently. stop() closes the listener and joins everything;
-// it is idempotent and the destructor calls it.
+// Threads: start() binds on the caller's thread; the server's loop thread does the
+// socket I/O and a pool of `threads` workers runs handlers and providers, concurrently.
+// The health routes run on the loop thread, so they answer while every worker is busy.
+// stop() closes every connection and joins everything; it is idempotent and the
+// destructor calls it.
 //
 // Built-in endpoints:
 //   GET /health       liveness: 200 with the health provider's JSON when its "status"
@@ -15,14 +17,14 @@
 //   GET /metrics      Prometheus text, Content-Type text/plain; version=0.0.4; charset=utf-8
 //   GET /api/openapi.json  OpenAPI 3 document of every route in the table (openapi.h),
 //                     generated from the table at request time, so it cannot drift
-// Errors are JSON {"error": {"code", "message", "details"}} (http.h): 400 malformed request, 401 missing or wrong
-// bearer token (with WWW-Authenticate), 404 unknown path, 405 known path with
-// another method (with Allow), 413 body over max_body_bytes (Content-Length,
-// chunked or decompressed; the body is drained so the connection stays usable),
-// 414 URI over 8 KiB, 415 multipart body, 431 header bytes over max_header_bytes,
-// 500 handler failure. A request with neither Content-Length nor
-// Transfer-Encoding has an empty body (httplib alone would read until EOF). OPTIONS on a known path
-// answers 204 with Allow.
+// Errors are JSON {"error": {"code", "message", "details"}} (http.h): the framing errors
+// of http_parser.h (400, 413, 414, 415, 431, 501, 505), 408 for a request not complete
+// within request_timeout, 401 missing or wrong bearer token (with WWW-Authenticate), 404
+// unknown path, 405 known path with another method (with Allow), 500 handler failure.
+// OPTIONS on a known path answers 204 with Allow.
+//
+// Slow and idle clients: see http_server.h (deadlines per request, caps per client and
+// in total, idle connections closed first).
 //
 // Auth: with a non-empty auth_token every path except the health routes requires
 // "Authorization: Bearer <token>" (compared in constant time), and unknown
@@ -41,16 +43,10 @@
 #include <thread>
 
 #include "api/http.h"
+#include "api/http_server.h"
 #include "api/router.h"
 #include "core/status.h"
 #include "telemetry/metrics.h"
-
-namespace httplib {
-class Server;
-class ContentReader;
-struct Request;
-struct Response;
-}  // namespace httplib
 
 namespace uc::api {
 
@@ -64,9 +60,11 @@ class ApiServer {
     std::size_t max_header_bytes = 64 * 1024;  // all header lines together
     bool allow_unauthenticated_remote = false;
     std::size_t threads = 8;
-    std::chrono::milliseconds read_timeout{5000};  // per read while receiving a request
-    std::chrono::milliseconds write_timeout{5000};
-    std::chrono::seconds keep_alive_timeout{5};
+    std::chrono::milliseconds request_timeout{10000};  // a request's first byte to its last
+    std::chrono::milliseconds write_timeout{10000};    // writing a response without progress
+    std::chrono::milliseconds idle_timeout{5000};      // keep-alive: waiting for the next request
+    std::size_t max_connections = 1024;
+    std::size_t max_connections_per_client = 256;
   };
 
   struct Providers {
@@ -96,31 +94,24 @@ class ApiServer {
 
   bool is_running() const { return running_.load(); }
   // The bound port (useful with port 0); 0 before start().
-  int port() const { return bound_port_.load(); }
+  int port() const { return server_ ? server_->port() : 0; }
+  // Connections accepted, refused, evicted, timed out; zeros before start().
+  HttpServer::Stats connection_stats() const { return server_ ? server_->stats() : HttpServer::Stats{}; }
 
   // Request handling without sockets; what the server runs for each request
-  // after httplib has parsed it. Exposed for tests.
+  // after it has been parsed. Exposed for tests.
   Response handle(const Request& request) const;
 
  private:
-  struct BodyResult {
-    std::string data;
-    int status = 0;  // 0: ok, else the error status to answer with
-    std::string message;
-  };
   static Response health_response(const std::function<nlohmann::json()>& provider);
   bool authorized(const Request& request) const;
-  bool headers_too_large(const httplib::Request& req) const;
-  BodyResult read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) const;
 
   Options options_;
   Providers providers_;
   Router router_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<HttpServer> server_;
   std::atomic<bool> running_{false};
   std::atomic<bool> started_{false};
-  std::atomic<int> bound_port_{0};
 };
 
 // Constant-time for a given expected length: the time does not depend on

@@ -91,10 +91,12 @@ nlohmann::json LiveSources::view(const config::SourceConfig& s, const nlohmann::
   if (entry.is_null()) {
     v["state"] = !s.enabled ? "disabled" : check_source(s).is_ok() ? "stopped" : "unavailable";
     v["last_error"] = s.enabled ? check_source(s).message() : std::string();
+    v["last_error_at"] = nullptr;
     v["targets"] = nlohmann::json::array();
   } else {
     v["state"] = entry["state"];
     v["last_error"] = entry["last_error"];
+    v["last_error_at"] = entry.value("last_error_at", nlohmann::json());
     v["targets"] = entry["targets"];
     for (auto& [key, value] : counters.items()) value = entry.value(key, value);
   }

@@ -40,6 +40,15 @@ class FakeEmitter final : public Emitter {
     }
     cv_.notify_all();
   }
+  Status dead_letter(Sample&& sample, std::string_view reason) override {
+    std::lock_guard lock(mu_);
+    dead_letters_.emplace_back(std::move(sample), std::string(reason));
+    return Status::ok();
+  }
+  std::vector<std::pair<Sample, std::string>> dead_letters() {
+    std::lock_guard lock(mu_);
+    return dead_letters_;
+  }
   void count_reconnection() override { ++reconnections_; }
   void count_error(std::string_view) override { ++errors_; }
   const Clock& clock() const override { return clock_; }
@@ -97,6 +106,7 @@ class FakeEmitter final : public Emitter {
   std::deque<SampleBatch> batches_;
   std::size_t published_ = 0;
   std::vector<std::pair<ComponentState, std::string>> states_;
+  std::vector<std::pair<Sample, std::string>> dead_letters_;
   std::atomic<bool> refuse_{false};
 };
 

@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <filesystem>
 
 #include "core/record_codec.h"
 
@@ -55,6 +58,7 @@ Status Lane::start() {
   }
   sink_started_ = true;
   state_ = ComponentState::kConnected;
+  sink_on_spool_disk_ = spool_ && shares_spool_filesystem();
   if (spool_) {
     writer_ = std::thread([this] { run_spool_writer(); });
     worker_ = std::thread([this] { run_spool_delivery(); });
@@ -143,6 +147,11 @@ bool Lane::wait_until_or_deadline(std::int64_t until_us) {
   return !(stopping_ && clock_.steady_us() >= deadline_us_);
 }
 
+bool Lane::stop_requested() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
 std::int64_t Lane::in_us(std::chrono::microseconds d) const { return clock_.steady_us() + d.count(); }
 
 Lane::Delivery Lane::deliver(const std::vector<Record>& batch) {
@@ -155,6 +164,7 @@ Lane::Delivery Lane::deliver(const std::vector<Record>& batch) {
     }
     circuit_state_ = breaker_.state();
     WriteResult r = sink_->write(batch);
+    note_sink_result(r.status);
     if (r.status.is_ok()) {
       breaker_.on_success();
       circuit_state_ = breaker_.state();
@@ -179,12 +189,47 @@ Lane::Delivery Lane::deliver(const std::vector<Record>& batch) {
     log_limit_.log(*spdlog::default_logger(), spdlog::level::warn, "retry",
                    "target={} write failed, retrying with backoff (now {} ms, circuit {}): {}", options_.target,
                    backoff.count(), circuit_state_name(breaker_.state()), r.status.to_string());
+    if (breaker_.state() == CircuitBreaker::State::kOpen) continue;  // the breaker paces the trials now
     std::uniform_int_distribution<std::int64_t> jitter(backoff.count() / 2, backoff.count());
     if (!wait_until_or_deadline(in_us(std::chrono::milliseconds(jitter(rng_))))) {
       return {};
     }
     backoff = std::min(backoff * 2, options_.retry_max);
   }
+}
+
+// Does the sink write to the spool's filesystem? Compares the device of the spool
+// directory with that of the sink's directory (or its nearest existing parent).
+bool Lane::shares_spool_filesystem() const {
+  std::string path = sink_->storage_path();
+  if (path.empty() || !options_.spool) return false;
+  struct stat spool_st {};
+  if (::stat(options_.spool->directory.c_str(), &spool_st) != 0) return false;
+  std::filesystem::path p = std::filesystem::absolute(path);
+  struct stat sink_st {};
+  while (::stat(p.c_str(), &sink_st) != 0) {
+    if (!p.has_parent_path() || p.parent_path() == p) return false;
+    p = p.parent_path();
+  }
+  return sink_st.st_dev == spool_st.st_dev;
+}
+
+void Lane::note_sink_result(const Status& status) {
+  if (!sink_on_spool_disk_) return;
+  const bool out_of_space = status.code() == StatusCode::kResourceExhausted;
+  if (sink_out_of_space_.exchange(out_of_space) == out_of_space) return;
+  if (out_of_space) {
+    spdlog::warn("target={} the sink's disk is full and shared with the spool: the spool takes no more records "
+                 "until the sink can write again, so freed space goes to delivery first",
+                 options_.target);
+  } else {
+    spdlog::info("target={} the sink writes again; the spool takes records again", options_.target);
+    cv_.notify_all();
+  }
+}
+
+bool Lane::dead_letter_from_source(const Record& record, std::string reason) {
+  return dead_letter({record}, {Rejection{0, std::move(reason)}}) == 0;
 }
 
 std::size_t Lane::dead_letter(const std::vector<Record>& batch, const std::vector<Rejection>& rejected) {
@@ -271,6 +316,11 @@ void Lane::run_spool_writer() {
       spool_->sync_if_due();
       if (queue_.closed() && queue_.size() == 0) break;
       continue;
+    }
+    // The batch waits in hand (unacknowledged) while the sink lacks space on the spool's disk.
+    while (sink_out_of_space_.load() && !stop_requested()) {
+      wait_until_or_deadline(in_us(std::chrono::milliseconds(100)));
+      spool_->sync_if_due();
     }
     encode_proto_payloads(batch, encoded, views);
     auto resolve_all = [&](bool spooled) {

@@ -15,7 +15,17 @@
 // one trial batch through every `open_duration`. A non-retryable failure rejects the
 // whole batch. Rejected records go to the target's DLQ with the reason; when the DLQ
 // itself cannot be written they are counted as dropped (reason "rejected") and logged.
-// The lane's threads are the only callers of the sink, the spool's read side and the DLQ.
+// The lane's threads are the only callers of the sink and the spool's read side; the DLQ
+// (thread-safe) is also written by sources' threads through dead_letter_from_source.
+// Once the breaker is open, retries are paced by it alone (one trial per open period), so
+// delivery resumes within one open period of the endpoint coming back.
+//
+// A full disk shared by the spool and a local sink (Sink::storage_path() on the spool's
+// filesystem): while the sink fails with RESOURCE_EXHAUSTED, the spool writer takes no
+// more records, so space that is freed goes to the sink, not to a spool that would only
+// grow until it is full again. The memory queue fills meanwhile and applies the policy
+// (block: producers wait). A delivered batch lifts the pause; a stop lifts it so that
+// what is queued is still spooled.
 // Every wait (retry back-off, breaker, linger, shutdown deadline) is on the injected Clock.
 #pragma once
 
@@ -88,6 +98,11 @@ class Lane {
   // Returns how many records were refused because the lane is stopping.
   std::size_t push(std::vector<Record>&& records, const AckRef& ack);
 
+  // A record its source could not use (Emitter::dead_letter) put straight into the DLQ
+  // with the reason, counted as dead-lettered — or, without a DLQ or when it cannot be
+  // written, as rejected (dropped) and logged. Any thread. True when it is in the DLQ.
+  bool dead_letter_from_source(const Record& record, std::string reason);
+
   // Replays the DLQ into this lane (through the queue, so into the spool when there is
   // one). Returns the number of records replayed.
   Result<std::uint64_t> replay_dlq();
@@ -124,6 +139,9 @@ class Lane {
   bool wait_until_or_deadline(std::int64_t until_us);  // false when the deadline passed
   std::int64_t in_us(std::chrono::microseconds d) const;  // steady time `d` from now
   bool past_deadline() const;
+  bool stop_requested() const;
+  bool shares_spool_filesystem() const;  // the sink's storage_path() is on the spool's filesystem
+  void note_sink_result(const Status& status);
   void set_error(const std::string& e);
   void log_drop(const char* reason, std::size_t n);
 
@@ -140,6 +158,8 @@ class Lane {
   std::thread worker_;
   std::thread writer_;
   std::atomic<bool> writer_done_{false};
+  bool sink_on_spool_disk_ = false;             // set by start()
+  std::atomic<bool> sink_out_of_space_{false};  // delivery thread sets, spool writer reads
   bool sink_started_ = false;  // control thread only
   std::mt19937_64 rng_{std::random_device{}()};  // backoff jitter; delivery thread only
   // Quiet when a target is down for long: one line per kind of trouble per 30 s.

@@ -276,7 +276,7 @@ class SwitchableSink final : public Sink {
   WriteResult write(const std::vector<Record>& batch) override {
     std::lock_guard lock(mu);
     ++writes;
-    if (!up) return WriteResult::retry(unavailable("down"));
+    if (!up) return WriteResult::retry(failure);
     std::vector<Rejection> rej;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].status_code < 0) {
@@ -288,12 +288,15 @@ class SwitchableSink final : public Sink {
     return WriteResult::partial(std::move(rej));
   }
   void stop() override {}
+  std::string storage_path() const override { return storage; }
   std::size_t delivered_count() {
     std::lock_guard lock(mu);
     return delivered.size();
   }
-  std::mutex mu;
+  mutable std::mutex mu;
   bool up = true;
+  Status failure = unavailable("down");
+  std::string storage;  // storage_path()
   int writes = 0;
   std::vector<std::int64_t> delivered;
 
@@ -353,6 +356,59 @@ TEST_F(SpoolLaneTest, AcksWhenSpooledAndDeliversAfterTheSinkComesBack) {
   lane.stop(in(std::chrono::seconds(5)));
   for (std::int64_t i = 0; i < 25; ++i) EXPECT_EQ(s->delivered[static_cast<std::size_t>(i)], i);
   EXPECT_EQ(lane.spool_unacked(), 0u);
+}
+
+// Issue 20, defect 3: spool and a local sink on one full disk. While the sink fails for lack
+// of space, the spool writer takes no more records (they wait in the memory queue), so space
+// that is freed goes to the sink; the first delivered batch lifts the pause.
+TEST_F(SpoolLaneTest, ASinkOutOfSpaceOnTheSpoolDiskPausesTheSpoolWriter) {
+  auto sink = std::make_unique<SwitchableSink>();
+  auto* s = sink.get();
+  s->up = false;
+  s->failure = Status(StatusCode::kResourceExhausted, "write records: No space left on device");
+  s->storage = (dir_ / "records").string();  // beside the spool: the same filesystem
+  Lane lane(options(), std::move(sink));
+  ASSERT_TRUE(lane.start().is_ok());
+  Outcome first;
+  lane.push(numbered(0, 10), first.make(10));
+  wait_for([&] {
+    std::lock_guard lock(s->mu);
+    return s->writes >= 2;
+  });
+  Outcome second;
+  lane.push(numbered(10, 20), second.make(10));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(lane.counters().spooled, 10u) << "the spool took space the sink needs";
+  EXPECT_FALSE(second.got.has_value()) << "not durable yet: held in memory";
+  {
+    std::lock_guard lock(s->mu);
+    s->up = true;
+  }
+  wait_for([&] { return s->delivered_count() == 20; });
+  EXPECT_EQ(lane.counters().spooled, 20u);
+  lane.stop(in(std::chrono::seconds(5)));
+  for (std::int64_t i = 0; i < 20; ++i) EXPECT_EQ(s->delivered[static_cast<std::size_t>(i)], i);
+}
+
+// A sink that is not on the spool's disk (here: no local storage at all) failing the same
+// way leaves the spool buffering as usual.
+TEST_F(SpoolLaneTest, ARemoteSinkOutOfResourcesStillSpools) {
+  auto sink = std::make_unique<SwitchableSink>();
+  auto* s = sink.get();
+  s->up = false;
+  s->failure = Status(StatusCode::kResourceExhausted, "quota exceeded");
+  Lane lane(options(), std::move(sink));
+  ASSERT_TRUE(lane.start().is_ok());
+  Outcome first;
+  lane.push(numbered(0, 10), first.make(10));
+  wait_for([&] {
+    std::lock_guard lock(s->mu);
+    return s->writes >= 2;
+  });
+  Outcome second;
+  lane.push(numbered(10, 20), second.make(10));
+  wait_for([&] { return lane.counters().spooled.load() == 20; });
+  lane.stop(in(std::chrono::seconds(5)));
 }
 
 TEST_F(SpoolLaneTest, UndeliveredRecordsSurviveStopAndAreDeliveredAfterRestart) {

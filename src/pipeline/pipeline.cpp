@@ -5,11 +5,29 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <cstdio>
+#include <ctime>
 #include <thread>
 
 #include "pipeline/source_loop.h"
 
 namespace uc::pipeline {
+
+namespace {
+
+// "2024-05-01T10:00:00.123Z" for µs since the epoch; null for 0 (never).
+nlohmann::json utc_text(std::int64_t us) {
+  if (us <= 0) return nullptr;
+  const auto seconds = static_cast<std::time_t>(us / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char text[40];
+  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>((us / 1000) % 1000));
+  return std::string(text);
+}
+
+}  // namespace
 
 const char* component_state_name(ComponentState s) {
   switch (s) {
@@ -118,22 +136,40 @@ class SourceRunner final : public Emitter {
     return Status::ok();
   }
 
+  Status dead_letter(Sample&& sample, std::string_view reason) override {
+    SampleBatch one;
+    one.push_back(std::move(sample));
+    std::vector<Record> records;
+    normalizer_->normalize_batch(std::move(one), clock_.now_us(), records);
+    if (records.empty()) return internal_error("the normalizer made no record of a dead letter");
+    std::size_t kept = 0;
+    for (Lane* lane : lanes_) kept += lane->dead_letter_from_source(records.front(), std::string(reason)) ? 1 : 0;
+    if (kept == lanes_.size()) return Status::ok();
+    return unavailable(std::to_string(lanes_.size() - kept) + " of " + std::to_string(lanes_.size()) +
+                       " targets could not keep it in a DLQ");
+  }
+
+  // Entering degraded or failed is logged (rate-limited per state and cause: a source that
+  // flaps logs a few lines and then a count of the suppressed ones, not one line per flap);
+  // entering connected clears the last error (it is shown while it is relevant only).
   void report_state(ComponentState state, std::string_view detail) override {
     std::lock_guard lock(mu_);
     if (state != state_ && (state == ComponentState::kFailed || state == ComponentState::kDegraded)) {
-      spdlog::warn("source={} {}: {}", source_->name(), component_state_name(state), detail);
+      state_log_.log(*state_logger(), spdlog::level::warn, std::string(component_state_name(state)) + '\n' +
+                     std::string(detail), "source={} {}: {}", source_->name(), component_state_name(state), detail);
     } else if (state != state_ && state == ComponentState::kConnected && state_ != ComponentState::kConnecting) {
-      spdlog::info("source={} connected", source_->name());
+      state_log_.log(*state_logger(), spdlog::level::info, "connected", "source={} connected", source_->name());
     }
+    if (state == ComponentState::kConnected && state_ != ComponentState::kConnected) last_error_.clear();
     state_ = state;
-    if (!detail.empty()) last_error_ = std::string(detail);
+    if (!detail.empty()) note_error_locked(detail);
   }
 
   void count_reconnection() override { counters_->reconnections++; }
   void count_error(std::string_view what) override {
     counters_->errors++;
     std::lock_guard lock(mu_);
-    last_error_ = std::string(what);
+    note_error_locked(what);
   }
   const Clock& clock() const override { return clock_; }
 
@@ -147,9 +183,18 @@ class SourceRunner final : public Emitter {
     std::lock_guard lock(mu_);
     return state_;
   }
+  // The last error while it is relevant: while the source is not connected, and for
+  // kErrorShownUs after an error counted while connected (a bad message); empty once the
+  // source is healthy again. last_error_at_us() stays: when the last error happened.
   std::string last_error() const {
     std::lock_guard lock(mu_);
+    if (state_ == ComponentState::kConnected && clock_.steady_us() - last_error_steady_us_ >= kErrorShownUs) return {};
     return last_error_;
+  }
+  // System time (µs since the epoch) of the last error; 0 when there was none.
+  std::int64_t last_error_at_us() const {
+    std::lock_guard lock(mu_);
+    return last_error_at_us_;
   }
   const std::vector<Lane*>& lanes() const { return lanes_; }
   // Until every batch published so far is settled, or deadline_us on the steady clock.
@@ -175,9 +220,20 @@ class SourceRunner final : public Emitter {
   std::shared_ptr<SourceCounters> counters_ = std::make_shared<SourceCounters>();
   std::shared_ptr<InFlight> in_flight_ = std::make_shared<InFlight>(clock_);
   normalize::CollisionLog collision_log_;  // the source thread's only
+  void note_error_locked(std::string_view what) {
+    last_error_ = std::string(what);
+    last_error_at_us_ = clock_.now_us();
+    last_error_steady_us_ = clock_.steady_us();
+  }
+  static std::shared_ptr<spdlog::logger> state_logger() { return telemetry::get_logger("source"); }
+
+  static constexpr std::int64_t kErrorShownUs = 60'000'000;
   mutable std::mutex mu_;
   ComponentState state_ = ComponentState::kStopped;
   std::string last_error_;
+  std::int64_t last_error_at_us_ = 0;
+  std::int64_t last_error_steady_us_ = 0;
+  telemetry::RateLimitedLog state_log_{clock_, 3, std::chrono::seconds(60)};
 };
 
 Pipeline::Pipeline(const Clock& clock) : clock_(clock) {}
@@ -390,6 +446,7 @@ nlohmann::json Pipeline::status() const {
                   {"protocol", r->protocol()},
                   {"state", component_state_name(r->state())},
                   {"last_error", r->last_error()},
+                  {"last_error_at", utc_text(r->last_error_at_us())},
                   {"targets", targets}});
     j["sources"].push_back(std::move(entry));
   }

@@ -2,10 +2,15 @@
 #include "pipeline/metrics.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+
+#include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <future>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 namespace uc::pipeline {
@@ -275,6 +280,118 @@ TEST(PipelineReadiness, EverySourceDownIsNotReadyOneUpIs) {
   const std::vector<std::string> want = {"every source is down: a connecting: refused"};
   ASSERT_TRUE(eventually([&] { return p.unready_reasons() == want; })) << ::testing::PrintToString(p.unready_reasons());
   p.stop(std::chrono::seconds(5));
+}
+
+// Issue 20: last_error stayed in /api/status while the source was connected and healthy
+// (the demo showed "DDATA before NBIRTH" for ever). It is shown while it matters — the
+// source is not connected, or the error is under a minute old — and last_error_at keeps
+// when it happened.
+TEST(PipelineStatus, LastErrorClearsOnceTheSourceIsHealthyAndItsTimeStays) {
+  ManualClock clock;
+  Pipeline p(clock);
+  ASSERT_TRUE(p.add_lane(opts("t"), std::make_unique<CollectingSink>()).is_ok());
+  auto src = std::make_unique<ManualSource>("m");
+  auto* ps = src.get();
+  ASSERT_TRUE(p.add_source(std::move(src), normalizer("m"), {"t"}, "synthetic").is_ok());
+  ASSERT_TRUE(p.start().is_ok());
+  SourceContext* ctx = ps->context();
+  ASSERT_TRUE(eventually([&] { return p.source_state("m") == ComponentState::kConnected; }));
+  const auto entry = [&] { return p.status()["sources"][0]; };
+  EXPECT_EQ(entry()["last_error"], "");
+  EXPECT_TRUE(entry()["last_error_at"].is_null());
+
+  ctx->count_error("DDATA before NBIRTH");  // a bad message while connected
+  EXPECT_EQ(entry()["last_error"], "DDATA before NBIRTH");
+  EXPECT_EQ(entry()["last_error_at"], "2023-11-14T22:13:20.000Z");  // the ManualClock's epoch
+  clock.advance_us(59'000'000);
+  EXPECT_EQ(entry()["last_error"], "DDATA before NBIRTH");
+  clock.advance_us(1'000'000);
+  EXPECT_EQ(entry()["last_error"], "");  // a minute on, still connected: healthy
+  EXPECT_EQ(entry()["last_error_at"], "2023-11-14T22:13:20.000Z");
+
+  ctx->connection_failed(unavailable("refused"));  // not connected: shown however old
+  EXPECT_EQ(entry()["state"], "connecting");
+  clock.advance_us(120'000'000);
+  EXPECT_EQ(entry()["last_error"], "refused");
+  EXPECT_EQ(entry()["last_error_at"], "2023-11-14T22:14:20.000Z");
+  ctx->connected();  // recovered: cleared at once
+  EXPECT_EQ(entry()["last_error"], "");
+  EXPECT_EQ(entry()["last_error_at"], "2023-11-14T22:14:20.000Z");
+  p.stop(std::chrono::seconds(0));
+}
+
+// A source that flaps between connected and degraded with the same cause logs a few lines,
+// then one with the count of those it held back — not a line per flap.
+TEST(PipelineStatus, RepeatedStateLinesAreRateLimitedWithACount) {
+  ManualClock clock;
+  Pipeline p(clock);
+  ASSERT_TRUE(p.add_lane(opts("t"), std::make_unique<CollectingSink>()).is_ok());
+  auto src = std::make_unique<ManualSource>("flappy");
+  auto* ps = src.get();
+  ASSERT_TRUE(p.add_source(std::move(src), normalizer("flappy"), {"t"}, "synthetic").is_ok());
+  ASSERT_TRUE(p.start().is_ok());
+  SourceContext* ctx = ps->context();
+  std::ostringstream out;
+  auto logger = telemetry::get_logger("source");
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  logger->sinks().push_back(sink);
+  for (int i = 0; i < 100; ++i) {
+    ctx->set_state(ComponentState::kDegraded, "unit 3 timed out");
+    ctx->set_state(ComponentState::kConnected);
+    clock.advance_us(100'000);  // 100 flaps in 10 s
+  }
+  clock.advance_us(60'000'000);
+  ctx->set_state(ComponentState::kDegraded, "unit 3 timed out");
+  logger->sinks().pop_back();
+  const std::string text = out.str();
+  std::size_t lines = 0;
+  for (std::size_t at = text.find("degraded: unit 3"); at != std::string::npos; at = text.find("degraded: unit 3", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 4u) << text;  // three, then the one a minute later with the count
+  EXPECT_NE(text.find("(suppressed 97 similar messages)"), std::string::npos) << text;
+  p.stop(std::chrono::seconds(0));
+}
+
+// Issue 20: a message the source took but cannot use goes to the DLQ of every target with
+// its address and reason (so MQTT can acknowledge it); a target without a DLQ counts it as
+// rejected and the call says so.
+TEST(PipelineDeadLetter, ASourcesDeadLetterIsInEveryTargetsDlqWithItsReason) {
+  SystemClock clock;
+  Pipeline p(clock);
+  const std::string dir = ::testing::TempDir() + "uc_pipeline_dead_letter_" + std::to_string(::getpid());
+  LaneOptions with_dlq = opts("t1");
+  with_dlq.dlq_directory = dir;
+  ASSERT_TRUE(p.add_lane(with_dlq, std::make_unique<CollectingSink>()).is_ok());
+  ASSERT_TRUE(p.add_lane(opts("t2"), std::make_unique<CollectingSink>()).is_ok());  // no DLQ
+  auto src = std::make_unique<ManualSource>("m");
+  auto* ps = src.get();
+  ASSERT_TRUE(p.add_source(std::move(src), normalizer("m"), {"t1"}, "synthetic").is_ok());
+  auto other = std::make_unique<ManualSource>("n");
+  auto* po = other.get();
+  ASSERT_TRUE(p.add_source(std::move(other), normalizer("n"), {"t1", "t2"}, "synthetic").is_ok());
+  ASSERT_TRUE(p.start().is_ok());
+  Sample s;
+  s.address = "plant/bad";
+  s.value = Bytes{{'{', 'x'}};
+  s.receive_time = clock.now_us();
+  s.status = {ProtocolStatus::Kind::kCommError, 0, "invalid JSON"};
+  EXPECT_TRUE(ps->context()->dead_letter(Sample(s), "invalid JSON at 2").is_ok());
+  const Lane* t1 = p.lanes()[0];
+  ASSERT_NE(t1->dlq(), nullptr);
+  EXPECT_EQ(t1->dlq()->count(), 1u);
+  auto entries = t1->dlq()->list(0, 10);
+  ASSERT_TRUE(entries.is_ok());
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].reason, "invalid JSON at 2");
+  EXPECT_NE((*entries)[0].record_json.find("\"address\":\"plant/bad\""), std::string::npos) << (*entries)[0].record_json;
+  EXPECT_EQ(t1->counters().dead_lettered.load(), 1u);
+  // routed to a target without a DLQ too: in t1's, counted as rejected on t2, and an error
+  EXPECT_FALSE(po->context()->dead_letter(Sample(s), "invalid JSON at 2").is_ok());
+  EXPECT_EQ(t1->dlq()->count(), 2u);
+  EXPECT_EQ(p.lanes()[1]->counters().rejected.load(), 1u);
+  p.stop(std::chrono::seconds(1));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(PipelineReadiness, AnOpenBreakerIsNotReady) {

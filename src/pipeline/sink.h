@@ -6,6 +6,9 @@
 //   status that caused it (nothing of the batch is considered written), or delivered
 //   except the listed records, which are rejected for good with a reason.
 // - Sinks never loop or back off themselves: the pipeline owns retry and backoff.
+// - A sink that writes to local disk names its directory (storage_path()) and reports a
+//   full disk as RESOURCE_EXHAUSTED: when that disk is also the spool's, the lane stops
+//   the spool from taking space while the sink lacks it (lane.h).
 #pragma once
 
 #include <cstddef>
@@ -39,6 +42,8 @@ class Sink {
   virtual Status start() = 0;
   virtual WriteResult write(const std::vector<Record>& batch) = 0;
   virtual void stop() = 0;
+  // The local directory the sink writes into; "" (the default) for sinks that do not.
+  virtual std::string storage_path() const { return {}; }
 };
 
 }  // namespace uc::pipeline

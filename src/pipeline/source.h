@@ -49,6 +49,12 @@ class Emitter {
   // batch). Returns kCancelled when the pipeline is stopping and some records could
   // not be accepted: those are resolved as dropped (reason "shutdown") and counted.
   virtual Status publish(SampleBatch&& batch, AckCallback on_durable) = 0;
+  // Something the source took from its peer but cannot turn into data (an MQTT message it
+  // cannot decode), as one sample (address, raw value, bad status): normalized and written
+  // with `reason` to the DLQ of every target the source is routed to, before this returns,
+  // so the source may then acknowledge it upstream. Counted per target as dead-lettered, or
+  // as rejected-and-dropped where there is no DLQ or it cannot be written (then an error).
+  virtual Status dead_letter(Sample&& sample, std::string_view reason) = 0;
   // State for /api/status; detail is the last error when degraded/failed.
   virtual void report_state(ComponentState state, std::string_view detail) = 0;
   virtual void count_reconnection() = 0;

@@ -48,6 +48,7 @@ void SourceContext::begin_run() {
   stop_ = false;
   failures_ = 0;
   had_connection_ = false;
+  awaiting_data_ = false;
   retry_at_us_ = 0;
   state_ = ComponentState::kStopped;
   detail_.clear();
@@ -95,18 +96,35 @@ bool SourceContext::wait_to_connect() {
   return true;
 }
 
-void SourceContext::connected() {
+void SourceContext::connected(BackoffReset reset) {
+  connected_at_us_ = steady_us();
+  awaiting_data_ = reset == BackoffReset::kOnData;
+  if (!awaiting_data_) reset_backoff();
+  had_connection_ = true;
+  set_state(ComponentState::kConnected);
+}
+
+void SourceContext::data_flowed() {
+  if (!awaiting_data_) return;
+  awaiting_data_ = false;
+  reset_backoff();
+}
+
+void SourceContext::reset_backoff() {
   if (had_connection_ && failures_ > 0) {
     spdlog::info("source={} reconnected to {} after {} ms", name_, options_.endpoint,
                  (steady_us() - lost_at_us_) / 1000);
   }
   failures_ = 0;
-  had_connection_ = true;
-  set_state(ComponentState::kConnected);
 }
 
 void SourceContext::connection_failed(const Status& cause) {
   if (stopping()) return;  // cut short by our own stop: not the peer's failure
+  if (awaiting_data_) {
+    awaiting_data_ = false;
+    const std::int64_t stable_us = std::int64_t{options_.backoff_max_ms} * 1000;
+    if (steady_us() - connected_at_us_ >= stable_us) failures_ = 0;  // quiet, but not flapping
+  }
   if (failures_ == 0) lost_at_us_ = steady_us();
   ++failures_;
   const auto delay = backoff_.delay(failures_);

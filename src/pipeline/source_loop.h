@@ -73,8 +73,19 @@ class SourceContext {
   // Waits until the next connection attempt is due (at once on the first) and counts a
   // reconnection attempt when an earlier connection existed. False when stopping.
   bool wait_to_connect();
-  // A connection is up: the back-off starts again, state kConnected; a reconnection is logged.
-  void connected();
+  // When a new connection has proven itself and the back-off starts again:
+  //  - kNow: at connected() (the source connects only once it has read something);
+  //  - kOnData: at the first data_flowed() of the connection, or when it fails after
+  //    lasting at least backoff_max_ms. For a peer that accepts every connection and then
+  //    drops it (an MQTT broker redelivering a message we fail on), so that the retries
+  //    slow down instead of looping at backoff_initial_ms.
+  enum class BackoffReset { kNow, kOnData };
+  // A connection is up: state kConnected; the back-off starts again as `reset` says, and
+  // then a reconnection is logged.
+  void connected(BackoffReset reset = BackoffReset::kNow);
+  // The connection carries data (after connected(kOnData)): the back-off starts again.
+  // Cheap to call for every message.
+  void data_flowed();
   // An attempt failed or the connection broke: the error is counted, the state is
   // kConnecting with the cause, the next attempt is due after the back-off, and a line is
   // logged (rate-limited, so a flapping peer does not flood the log). Ignored while
@@ -91,6 +102,8 @@ class SourceContext {
   void count_error(std::string_view what) { emitter_.count_error(what); }
   // False when the pipeline refused records because it is stopping: the body should return.
   bool publish(SampleBatch&& batch, AckCallback on_durable = nullptr);
+  // See Emitter::dead_letter: into every target's DLQ with the reason, durably.
+  Status dead_letter(Sample&& sample, std::string_view reason) { return emitter_.dead_letter(std::move(sample), reason); }
   // A sample for a tag the protocol could not read: no value, `status` says why.
   Sample bad_sample(const std::string& address, const std::shared_ptr<const TagMeta>& meta,
                     const ProtocolStatus& status) const;
@@ -100,6 +113,7 @@ class SourceContext {
   void begin_run();                 // by the loop, before each run
   void end_run();                   // by the loop, after each run: kStopped, always reported
   void request_stop();              // any thread
+  void reset_backoff();             // failures_ = 0; logs a reconnection after failures
   std::string name_;
   SourceRuntimeOptions options_;
   Emitter& emitter_;
@@ -112,6 +126,8 @@ class SourceContext {
   telemetry::RateLimitedLog log_limit_;
   int failures_ = 0;
   bool had_connection_ = false;
+  bool awaiting_data_ = false;      // connected(kOnData) and no data_flowed() yet
+  std::int64_t connected_at_us_ = 0;
   std::int64_t retry_at_us_ = 0;
   std::int64_t lost_at_us_ = 0;
   ComponentState state_ = ComponentState::kStopped;

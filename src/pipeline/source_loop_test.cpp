@@ -184,6 +184,41 @@ TEST(SourceLoop, AReconnectionIsCountedAndTheBackoffStartsAgainAfterAConnection)
   EXPECT_TRUE(saw_connected);
 }
 
+// Issue 20: a broker that accepts every connection and then drops it (it redelivers a
+// message the source fails on) was retried at backoff_initial_ms for ever, because each
+// CONNACK reset the back-off. With kOnData only data (or a connection that lasted) does.
+TEST(SourceLoop, WithResetOnDataTheBackoffGrowsUntilDataFlowsOrAConnectionLasts) {
+  ManualClock clock;
+  FakeEmitter em(clock);
+  std::atomic<int> step{0};
+  std::vector<int> failures_after;  // ctx.failures() after each cycle; the body's only
+  FnSource src([&](SourceContext& ctx) {
+    while (ctx.wait_to_connect()) {
+      const int n = ++step;
+      ctx.connected(SourceContext::BackoffReset::kOnData);
+      if (n == 4) ctx.data_flowed();
+      if (n == 6 && !ctx.wait_for(1000ms)) return;  // up for backoff_max_ms without data
+      ctx.connection_failed(Status(StatusCode::kUnavailable, "dropped after CONNACK"));
+      failures_after.push_back(ctx.failures());
+    }
+  });
+  SourceLoop loop(src, em, opts(100, 1000));
+  ASSERT_TRUE(loop.start().is_ok());
+  for (int i = 0; i < 2000 && step.load() < 7; ++i) {
+    const int before = step.load();
+    clock.advance_us(10'000);
+    eventually([&] { return step.load() > before; }, 5ms);
+  }
+  loop.stop();
+  ASSERT_GE(failures_after.size(), 6u);
+  EXPECT_EQ(failures_after[0], 1);
+  EXPECT_EQ(failures_after[1], 2);  // the CONNACK alone did not reset it
+  EXPECT_EQ(failures_after[2], 3);
+  EXPECT_EQ(failures_after[3], 1);  // data flowed on that connection
+  EXPECT_EQ(failures_after[4], 2);
+  EXPECT_EQ(failures_after[5], 1);  // it lasted backoff_max_ms: not flapping
+}
+
 TEST(SourceLoop, StopCallsTheInterruptHookOfABlockedBody) {
   ManualClock clock;
   FakeEmitter em(clock);

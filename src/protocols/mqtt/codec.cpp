@@ -1,5 +1,6 @@
 #include "protocols/mqtt/codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace uc::protocols::mqtt {
@@ -120,13 +121,17 @@ Bytes encode_connect(const ConnectOptions& o) {
   b.push_back(flags);
   put_u16(b, o.keep_alive_s);
   if (o.version == Version::k5) {
+    Bytes props;
     if (o.session_expiry_s > 0) {
-      b.push_back(5);
-      b.push_back(0x11);  // Session Expiry Interval
-      put_u32(b, o.session_expiry_s);
-    } else {
-      b.push_back(0);
+      props.push_back(0x11);  // Session Expiry Interval
+      put_u32(props, o.session_expiry_s);
     }
+    if (o.maximum_packet_size > 0) {
+      props.push_back(0x27);  // Maximum Packet Size
+      put_u32(props, o.maximum_packet_size);
+    }
+    put_varint(b, props.size());
+    b.insert(b.end(), props.begin(), props.end());
   }
   put_string(b, o.client_id);
   if (o.will) {
@@ -264,6 +269,10 @@ Result<Packet> decode_packet(Version version, std::uint8_t first_byte, const std
 }
 
 void Decoder::feed(const std::uint8_t* data, std::size_t size) {
+  const std::size_t discard = std::min(size, skip_left_);  // the rest of an oversized PUBLISH
+  skip_left_ -= discard;
+  data += discard;
+  size -= discard;
   if (pos_ > 0 && pos_ == buf_.size()) {
     buf_.clear();
     pos_ = 0;
@@ -275,6 +284,10 @@ void Decoder::feed(const std::uint8_t* data, std::size_t size) {
 }
 
 Result<std::optional<Packet>> Decoder::next() {
+  if (skipped_) {
+    if (skip_left_ > 0) return std::optional<Packet>();
+    return std::exchange(skipped_, std::nullopt);
+  }
   const std::size_t avail = buf_.size() - pos_;
   if (avail < 2) return std::optional<Packet>();
   const std::uint8_t* p = buf_.data() + pos_;
@@ -288,16 +301,47 @@ Result<std::optional<Packet>> Decoder::next() {
     mult *= 128;
     if ((p[i] & 0x80) == 0) break;
   }
-  if (len > max_packet_) {
-    return Status(StatusCode::kResourceExhausted, "MQTT packet of " + std::to_string(len) +
-                                                      " bytes exceeds the limit of " + std::to_string(max_packet_));
-  }
   const std::size_t header = i + 1;
+  if (len > max_packet_) return oversized(header, len);
   if (avail < header + len) return std::optional<Packet>();
   auto packet = decode_packet(version_, p[0], p + header, len);
   pos_ += header + len;
   if (!packet) return packet.status();
   return std::optional<Packet>(std::move(*packet));
+}
+
+Result<std::optional<Packet>> Decoder::oversized(std::size_t header, std::size_t len) {
+  const std::uint8_t* p = buf_.data() + pos_;
+  const std::size_t avail = buf_.size() - pos_;
+  Packet packet;
+  packet.type = static_cast<PacketType>(p[0] >> 4);
+  if (packet.type != PacketType::kPublish) {
+    return Status(StatusCode::kResourceExhausted, "MQTT packet of " + std::to_string(len) +
+                                                      " bytes exceeds the limit of " + std::to_string(max_packet_));
+  }
+  packet.flags = p[0] & 0x0f;
+  packet.qos = (packet.flags >> 1) & 3;
+  if (packet.qos == 3) return malformed(packet.type, "QoS 3");
+  packet.retain = (packet.flags & 1) != 0;
+  packet.dup = (packet.flags & 8) != 0;
+  packet.skipped_bytes = len;
+  // The variable header: topic (2 + n bytes) and, for QoS 1/2, the packet id.
+  if (avail < header + 2) return std::optional<Packet>();
+  const std::size_t topic_len = (static_cast<std::size_t>(p[header]) << 8) | p[header + 1];
+  const std::size_t prefix = 2 + topic_len + (packet.qos > 0 ? 2 : 0);
+  if (prefix > len) return malformed(packet.type, "truncated topic");
+  if (avail < header + prefix) return std::optional<Packet>();
+  Cursor c(p + header, prefix);
+  c.string(packet.topic);
+  if (packet.qos > 0) {
+    c.u16(packet.packet_id);
+    if (packet.packet_id == 0) return malformed(packet.type, "packet id 0");
+  }
+  const std::size_t here = std::min(avail - header, len);  // of this packet, already buffered
+  pos_ += header + here;
+  skip_left_ = len - here;
+  skipped_ = std::move(packet);
+  return next();
 }
 
 }  // namespace uc::protocols::mqtt

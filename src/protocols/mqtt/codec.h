@@ -6,9 +6,14 @@
 // Debian 12's libmosquitto 2.0.11 and Paho C 1.3.12 both acknowledge inside their
 // receive path before the application sees the message.
 //
-// Limits: a packet larger than max_packet bytes is an error (the connection must be
-// closed); every length is checked before it is read; MQTT 5 properties of incoming
-// packets are skipped after their lengths are validated.
+// Limits: every length is checked before it is read; MQTT 5 properties of incoming
+// packets are skipped after their lengths are validated. A packet whose remaining length
+// exceeds max_packet bytes is an error (the connection must be closed) — except a
+// PUBLISH: its topic and packet id are decoded, the rest is discarded as it streams in
+// (never buffered), and once its last byte has passed it is returned with an empty
+// payload and skipped_bytes set, so the session can acknowledge it and the connection
+// goes on. A broker redelivers an unacknowledged message on every reconnect of a
+// persistent session, so closing the connection over one would stall the session for good.
 #pragma once
 
 #include <cstddef>
@@ -46,6 +51,9 @@ struct ConnectOptions {
   bool clean_start = true;            // 3.1.1 clean session / 5 clean start
   std::uint16_t keep_alive_s = 30;
   std::uint32_t session_expiry_s = 0;  // MQTT 5 only: 0 ends the session with the connection
+  // MQTT 5 only: the Maximum Packet Size property (0: none sent). A v5 broker then never
+  // sends a larger packet: it discards such a message as if it had delivered it.
+  std::uint32_t maximum_packet_size = 0;
   std::optional<std::string> username;
   std::optional<std::string> password;
   std::optional<Will> will;
@@ -72,6 +80,9 @@ struct Packet {
   int qos = 0;
   bool retain = false;
   bool dup = false;
+  // PUBLISH over the decoder's limit: its remaining length (the payload was read past and
+  // is empty); 0 for every packet decoded whole.
+  std::size_t skipped_bytes = 0;
   // PUBLISH (qos > 0), PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK
   std::uint16_t packet_id = 0;
   // SUBACK: one per filter (granted QoS or failure code >= 0x80)
@@ -88,13 +99,21 @@ class Decoder {
   // The next whole packet; nullopt when more bytes are needed. After an error the
   // stream is unusable (close the connection).
   Result<std::optional<Packet>> next();
+  // Bytes held: at most one packet within the limit, or an oversized PUBLISH's header
+  // (topic and packet id, under 64 KiB), plus what arrived after them.
   std::size_t buffered() const { return buf_.size() - pos_; }
 
  private:
+  // An oversized packet whose fixed header (header bytes, remaining length len) starts at
+  // pos_: a PUBLISH starts being skipped once its topic and packet id are buffered.
+  Result<std::optional<Packet>> oversized(std::size_t header, std::size_t len);
+
   Version version_;
   std::size_t max_packet_;
   Bytes buf_;
   std::size_t pos_ = 0;
+  std::size_t skip_left_ = 0;      // bytes of the oversized PUBLISH still to discard
+  std::optional<Packet> skipped_;  // that PUBLISH, returned once skip_left_ is 0
 };
 
 // Parses one packet body (fixed header already removed). Exposed for tests and fuzzing.

@@ -92,8 +92,8 @@ TEST(MqttCodec, MalformedTruncatedAndOversizedInputAreErrors) {
   EXPECT_FALSE(decode_all(Version::k311, {0x32, 5, 0, 1, 'a', 0, 0}).is_ok());
   // remaining length longer than 4 bytes
   EXPECT_FALSE(decode_all(Version::k311, {0x30, 0xff, 0xff, 0xff, 0xff, 0x01}).is_ok());
-  // over the limit (1024)
-  auto r = decode_all(Version::k311, {0x30, 0x80, 0x10});
+  // over the limit (1024) and not a PUBLISH (which would be skipped)
+  auto r = decode_all(Version::k311, {0x90, 0x80, 0x10});
   ASSERT_FALSE(r.is_ok());
   EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
   // v5 property length beyond the body
@@ -107,6 +107,126 @@ TEST(MqttCodec, MalformedTruncatedAndOversizedInputAreErrors) {
   r = decode_all(Version::k311, {0x30, 10, 0});
   ASSERT_TRUE(r.is_ok());
   EXPECT_FALSE(r->has_value());
+}
+
+// The fixed header and variable header of a PUBLISH announcing `remaining` bytes.
+Bytes publish_head(int qos, const std::string& topic, std::uint16_t id, std::size_t remaining) {
+  Bytes b{static_cast<std::uint8_t>(0x30 | (qos << 1))};
+  for (std::size_t v = remaining;;) {
+    const auto byte = static_cast<std::uint8_t>(v % 128);
+    v /= 128;
+    b.push_back(static_cast<std::uint8_t>(byte | (v > 0 ? 0x80 : 0)));
+    if (v == 0) break;
+  }
+  b.push_back(static_cast<std::uint8_t>(topic.size() >> 8));
+  b.push_back(static_cast<std::uint8_t>(topic.size() & 0xff));
+  b.insert(b.end(), topic.begin(), topic.end());
+  if (qos > 0) {
+    b.push_back(static_cast<std::uint8_t>(id >> 8));
+    b.push_back(static_cast<std::uint8_t>(id & 0xff));
+  }
+  return b;
+}
+
+TEST(MqttCodec, OversizedPublishIsReadPastInChunksWithoutBeingBufferedThenReturnedWithoutPayload) {
+  constexpr std::size_t kLimit = 1 << 20;
+  constexpr std::size_t kRemaining = 20u << 20;  // 20 MiB announced
+  const std::string topic = "big/blob";
+  Decoder d(Version::k311, kLimit);
+  Bytes head = publish_head(1, topic, 4242, kRemaining);
+  const std::size_t payload = kRemaining - (2 + topic.size() + 2);
+  // The header arrives in two pieces: nothing is decided before the packet id is there.
+  d.feed(head.data(), 6);
+  auto r = d.next();
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_FALSE(r->has_value());
+  d.feed(head.data() + 6, head.size() - 6);
+  const Bytes chunk(64 * 1024, 0xab);
+  std::size_t left = payload;
+  while (left > chunk.size()) {
+    d.feed(chunk.data(), chunk.size());
+    left -= chunk.size();
+    r = d.next();
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    ASSERT_FALSE(r->has_value()) << "returned before its last byte";
+    ASSERT_EQ(d.buffered(), 0u) << "the payload is being held";
+  }
+  // The last bytes and a small PUBLISH in one read.
+  Bytes tail(chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(left));
+  const std::string v = "7";
+  const Bytes small = encode_publish(Version::k311, "small/one", reinterpret_cast<const std::uint8_t*>(v.data()), 1,
+                                     1, false, 4243);
+  tail.insert(tail.end(), small.begin(), small.end());
+  d.feed(tail.data(), tail.size());
+  r = d.next();
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->type, PacketType::kPublish);
+  EXPECT_EQ((*r)->topic, topic);
+  EXPECT_EQ((*r)->packet_id, 4242);
+  EXPECT_EQ((*r)->qos, 1);
+  EXPECT_EQ((*r)->skipped_bytes, kRemaining);
+  EXPECT_TRUE((*r)->payload.empty());
+  r = d.next();
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->topic, "small/one");
+  EXPECT_EQ((*r)->packet_id, 4243);
+  EXPECT_EQ((*r)->skipped_bytes, 0u);
+  EXPECT_EQ(std::string((*r)->payload.begin(), (*r)->payload.end()), "7");
+}
+
+TEST(MqttCodec, OversizedPublishAlreadyBufferedWholeIsSkippedToo) {
+  Decoder d(Version::k5, 1024);
+  Bytes b = publish_head(0, "t", 0, 3000);
+  b.resize(b.size() + 3000 - 3, 0);  // payload; no packet id at QoS 0
+  const Bytes ping = {0xd0, 0x00};
+  b.insert(b.end(), ping.begin(), ping.end());
+  d.feed(b.data(), b.size());
+  auto r = d.next();
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_TRUE(r->has_value());
+  EXPECT_EQ((*r)->skipped_bytes, 3000u);
+  EXPECT_EQ((*r)->topic, "t");
+  r = d.next();
+  ASSERT_TRUE(r.is_ok() && r->has_value());
+  EXPECT_EQ((*r)->type, PacketType::kPingresp);
+}
+
+TEST(MqttCodec, OversizedPublishWithABadHeaderIsStillAnError) {
+  // topic length beyond the announced size
+  Bytes b = {0x30, 0x80, 0x10, 0xff, 0xff};
+  auto r = decode_all(Version::k311, b);
+  EXPECT_FALSE(r.is_ok());
+  // QoS 3, and packet id 0
+  EXPECT_FALSE(decode_all(Version::k311, {0x36, 0x80, 0x10, 0, 1, 'a'}).is_ok());
+  EXPECT_FALSE(decode_all(Version::k311, {0x32, 0x80, 0x10, 0, 1, 'a', 0, 0}).is_ok());
+  // a topic of 60000 bytes is waited for, never a reason to buffer the payload
+  Decoder d(Version::k311, 1024);
+  const Bytes head = publish_head(1, std::string(60000, 'x'), 9, 100000);
+  d.feed(head.data(), head.size() - 1);
+  r = d.next();
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_FALSE(r->has_value());
+  d.feed(&head.back(), 1);
+  r = d.next();
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_FALSE(r->has_value());
+  EXPECT_EQ(d.buffered(), 0u);
+}
+
+TEST(MqttCodec, Connect5AnnouncesTheMaximumPacketSize) {
+  ConnectOptions o;
+  o.version = Version::k5;
+  o.client_id = "x";
+  o.maximum_packet_size = 0x01000000;
+  const Bytes b = encode_connect(o);
+  EXPECT_EQ(b[12], 5);     // property length
+  EXPECT_EQ(b[13], 0x27);  // Maximum Packet Size
+  EXPECT_EQ(b[14], 0x01);
+  EXPECT_EQ(b[15], 0x00);
+  o.version = Version::k311;  // no properties in 3.1.1
+  EXPECT_EQ(encode_connect(o).size(), 15u);
 }
 
 TEST(MqttCodec, ArbitraryBytesNeverCrashTheDecoder) {

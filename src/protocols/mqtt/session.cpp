@@ -1,6 +1,7 @@
 #include "protocols/mqtt/session.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace uc::protocols::mqtt {
 namespace {
@@ -78,6 +79,8 @@ Output ClientSession::start(std::int64_t now_us, std::optional<Will> will) {
   last_heard_us_ = now_us;
   ConnectOptions connect = options_.connect;
   if (will) connect.will = std::move(will);
+  connect.maximum_packet_size = static_cast<std::uint32_t>(
+      std::min<std::size_t>(options_.max_packet_bytes, std::numeric_limits<std::uint32_t>::max()));
   Output out;
   send(out, PacketType::kConnect, 0, encode_connect(connect), now_us);
   return out;
@@ -157,25 +160,28 @@ void ClientSession::handle_connack(Output& out, const Packet& p, std::int64_t no
 }
 
 void ClientSession::handle_publish(Output& out, Packet& p, std::int64_t now_us) {
-  if (p.qos == 0) {
-    out.events.emplace_back(Message{std::move(p.topic), std::move(p.payload), 0, p.retain, p.dup, std::nullopt});
-    return;
-  }
-  if (auto it = inbound_.find(p.packet_id); it != inbound_.end()) {
-    // The broker may not reuse an id before our ack, so this is a redelivery.
-    if (it->second.qos != p.qos) {
-      return protocol_error(out, "PUBLISH " + std::to_string(p.packet_id) + " redelivered with QoS " +
-                                     std::to_string(p.qos) + " instead of " + std::to_string(it->second.qos));
+  std::optional<AckToken> token;
+  if (p.qos > 0) {
+    if (auto it = inbound_.find(p.packet_id); it != inbound_.end()) {
+      // The broker may not reuse an id before our ack, so this is a redelivery.
+      if (it->second.qos != p.qos) {
+        return protocol_error(out, "PUBLISH " + std::to_string(p.packet_id) + " redelivered with QoS " +
+                                       std::to_string(p.qos) + " instead of " + std::to_string(it->second.qos));
+      }
+      if (it->second.pubrec_sent) {
+        send(out, PacketType::kPubrec, p.packet_id, encode_ack(PacketType::kPubrec, p.packet_id), now_us);
+      }
+      return;  // not yet durable: acknowledged once, when the first delivery is
     }
-    if (it->second.pubrec_sent) {
-      send(out, PacketType::kPubrec, p.packet_id, encode_ack(PacketType::kPubrec, p.packet_id), now_us);
-    }
-    return;  // not yet durable: acknowledged once, when the first delivery is
+    const Inbound entry{++last_serial_, p.qos, false};
+    inbound_[p.packet_id] = entry;
+    token = AckToken{generation_, entry.serial, p.packet_id, p.qos};
   }
-  const Inbound entry{++last_serial_, p.qos, false};
-  inbound_[p.packet_id] = entry;
-  const AckToken token{generation_, entry.serial, p.packet_id, p.qos};
-  out.events.emplace_back(Message{std::move(p.topic), std::move(p.payload), p.qos, p.retain, p.dup, token});
+  if (p.skipped_bytes > 0) {
+    out.events.emplace_back(Oversized{std::move(p.topic), p.skipped_bytes, p.qos, token});
+  } else {
+    out.events.emplace_back(Message{std::move(p.topic), std::move(p.payload), p.qos, p.retain, p.dup, token});
+  }
 }
 
 void ClientSession::handle_pubrec(Output& out, const Packet& p, std::int64_t now_us) {

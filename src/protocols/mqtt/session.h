@@ -30,6 +30,13 @@
 // closed, sends nothing: the broker redelivers unacknowledged messages to the next
 // connection of a persistent session (at-least-once; duplicates possible).
 //
+// Oversized messages. A PUBLISH larger than max_packet_bytes is read past by the codec
+// (never held whole) and comes out as an Oversized event with its topic, size and, for
+// QoS 1/2, an AckToken handled exactly like a Message's: the driver counts it, logs it
+// and passes the token to on_durable, so the broker does not redeliver it forever. With
+// MQTT 5 the CONNECT announces max_packet_bytes as Maximum Packet Size, so a conforming
+// broker discards such a message instead of sending it.
+//
 // Keep-alive (keep_alive_s > 0). A PINGREQ is sent when nothing was sent for
 // keep_alive_s; the connection fails as PeerSilent when nothing at all was received
 // for 1.5 x keep_alive_s (bytes count as life even before their packet is whole).
@@ -44,7 +51,7 @@
 // still in flight (our publications and the SUBSCRIBE); when all 65535 are in flight
 // publish() fails with RESOURCE_EXHAUSTED.
 //
-// Errors. A malformed or oversized packet (the codec's limits), a packet that may not
+// Errors. A malformed packet or an oversized one that is not a PUBLISH (the codec's limits), a packet that may not
 // come now (anything before CONNACK, a second CONNACK, AUTH, a client-only packet, a
 // SUBACK whose reason codes do not match the filters) is a Failed event of kind
 // kProtocolError; a broker DISCONNECT is kPeerDisconnected. Failure statuses are
@@ -72,7 +79,8 @@ struct SessionOptions {
   // Subscribed after every accepted CONNACK, in one SUBSCRIBE (none when empty).
   std::vector<std::pair<std::string, int>> subscriptions;  // filter, requested QoS
   std::int64_t connack_timeout_us = 10'000'000;
-  std::size_t max_packet_bytes = 16u << 20;  // larger incoming packets are protocol errors
+  // Larger incoming PUBLISH packets are skipped (Oversized), others are protocol errors.
+  std::size_t max_packet_bytes = 16u << 20;
 };
 
 // Names one inbound QoS 1/2 message of one connection; passed back to on_durable.
@@ -109,6 +117,15 @@ struct Message {
   std::optional<AckToken> ack;  // QoS 1/2: pass to on_durable once the records are durable
 };
 
+// A PUBLISH over max_packet_bytes: its payload was read past and is gone. Nothing to
+// deliver; the ack token (QoS 1/2) must still go to on_durable, or the broker keeps it.
+struct Oversized {
+  std::string topic;  // raw bytes as received
+  std::size_t size = 0;  // the packet's remaining length
+  int qos = 0;
+  std::optional<AckToken> ack;
+};
+
 struct Failed {
   enum class Kind { kProtocolError, kRefused, kConnackTimeout, kPeerSilent, kPeerDisconnected };
   Kind kind = Kind::kProtocolError;
@@ -116,7 +133,7 @@ struct Failed {
   bool auth_failure = false;  // kRefused for bad user name / password or not authorized
 };
 
-using Event = std::variant<Connected, SubscriptionRefused, Message, Failed>;
+using Event = std::variant<Connected, SubscriptionRefused, Message, Oversized, Failed>;
 
 struct Output {
   std::vector<Send> sends;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/clock.h"
 
 namespace uc::protocols::mqtt {
@@ -712,16 +714,96 @@ TEST_F(SessionTest, MalformedBytesFailTheConnectionAndNothingAfterThemIsHandled)
   EXPECT_TRUE(session_.on_bytes(good.data(), good.size(), now()).events.empty());
 }
 
-TEST(Session, OversizedPacketFailsTheConnection) {
+TEST(Session, OversizedPacketOtherThanPublishFailsTheConnection) {
   SessionOptions o = options();
   o.max_packet_bytes = 1024;
   ClientSession s(o);
   (void)s.start(0);
   (void)s.on_packet(connack(), 0);
-  const std::uint8_t header[] = {0x30, 0xd0, 0x0f};  // PUBLISH of 2000 bytes announced
+  const std::uint8_t header[] = {0x90, 0xd0, 0x0f};  // SUBACK of 2000 bytes announced
   const Failed f = the_failure(s.on_bytes(header, sizeof header, 0));
   EXPECT_EQ(f.kind, Failed::Kind::kProtocolError);
   EXPECT_NE(f.status.message().find("exceeds the limit"), std::string::npos) << f.status.message();
+}
+
+// Issue 20: a QoS 1 message over max_packet_bytes in a persistent session. It used to
+// fail the connection unacknowledged, so the broker sent it again on every reconnect and
+// nothing behind it was ever delivered. Now it is read past, reported, acknowledged once
+// its token comes back, and the connection carries on with the next message.
+TEST(Session, OversizedQos1PublishIsReadPastReportedAndAcknowledgedAndTheNextMessageFollows) {
+  SessionOptions o = options();
+  o.max_packet_bytes = 1 << 20;
+  ClientSession s(o);
+  (void)s.start(0);
+  (void)s.on_packet(connack(0, true), 0);
+  constexpr std::size_t kRemaining = 20u << 20;
+  const std::string topic = "plant/blob";
+  Bytes head = {0x32};  // PUBLISH QoS 1, then the remaining length 20 MiB as a varint
+  for (std::size_t v = kRemaining;;) {
+    const auto byte = static_cast<std::uint8_t>(v % 128);
+    v /= 128;
+    head.push_back(static_cast<std::uint8_t>(byte | (v > 0 ? 0x80 : 0)));
+    if (v == 0) break;
+  }
+  head.insert(head.end(), {0, static_cast<std::uint8_t>(topic.size())});
+  head.insert(head.end(), topic.begin(), topic.end());
+  head.insert(head.end(), {0x01, 0x02});  // packet id 258
+  Output out = s.on_bytes(head.data(), head.size(), 0);
+  EXPECT_TRUE(out.events.empty());
+  const Bytes chunk(64 * 1024, 0);
+  std::size_t left = kRemaining - (2 + topic.size() + 2);
+  std::int64_t now = 0;
+  std::vector<Event> events;
+  while (left > 0) {
+    const std::size_t n = std::min(left, chunk.size());
+    now += 1000;
+    out = s.on_bytes(chunk.data(), n, now);
+    EXPECT_TRUE(out.sends.empty());
+    events.insert(events.end(), out.events.begin(), out.events.end());
+    left -= n;
+  }
+  ASSERT_EQ(events.size(), 1u);
+  const auto* big = std::get_if<Oversized>(&events[0]);
+  ASSERT_NE(big, nullptr);
+  EXPECT_EQ(big->topic, topic);
+  EXPECT_EQ(big->size, kRemaining);
+  EXPECT_EQ(big->qos, 1);
+  ASSERT_TRUE(big->ack.has_value());
+  EXPECT_EQ(big->ack->packet_id, 258);
+  EXPECT_TRUE(s.connected());
+  EXPECT_EQ(sent(s.on_durable(*big->ack, now)), (Sent{{PacketType::kPuback, 258}}));
+  const std::string v = "2.5";
+  const Bytes small =
+      encode_publish(Version::k311, "line/2", reinterpret_cast<const std::uint8_t*>(v.data()), v.size(), 1, false, 259);
+  const Message m = the_message(s.on_bytes(small.data(), small.size(), now));
+  EXPECT_EQ(m.topic, "line/2");
+  EXPECT_EQ(m.ack->packet_id, 259);
+}
+
+TEST(Session, OversizedPublishRedeliveredBeforeItsAckIsReportedOnce) {
+  SessionOptions o = options();
+  o.max_packet_bytes = 1024;
+  ClientSession s(o);
+  (void)s.start(0);
+  (void)s.on_packet(connack(), 0);
+  Packet big = publish(1, 7, "plant/big", "");
+  big.skipped_bytes = 5000;
+  const Output first = s.on_packet(big, 0);
+  ASSERT_EQ(events<Oversized>(first).size(), 1u);
+  big.dup = true;
+  EXPECT_TRUE(s.on_packet(big, 0).events.empty());
+  EXPECT_EQ(sent(s.on_durable(*events<Oversized>(first)[0].ack, 0)), (Sent{{PacketType::kPuback, 7}}));
+}
+
+TEST(Session, Mqtt5ConnectAnnouncesMaxPacketBytesAsMaximumPacketSize) {
+  SessionOptions o = options(Version::k5);
+  o.max_packet_bytes = 0x00123456;
+  ClientSession s(o);
+  const Output out = s.start(0);
+  ASSERT_EQ(out.sends.size(), 1u);
+  const Bytes& b = out.sends[0].bytes;
+  const Bytes want = {0x27, 0x00, 0x12, 0x34, 0x56};
+  EXPECT_NE(std::search(b.begin(), b.end(), want.begin(), want.end()), b.end());
 }
 
 TEST(Session, PhaseNamesAreReadable) {

@@ -43,6 +43,7 @@ class FileSink final : public pipeline::Sink {
   Status start() override;
   pipeline::WriteResult write(const std::vector<Record>& batch) override;
   void stop() override;
+  std::string storage_path() const override { return dir_; }
 
   const std::string& current_path() const { return path_; }
   std::uint64_t files_opened() const { return files_opened_; }

@@ -92,12 +92,14 @@ Status stopped() { return {StatusCode::kCancelled, "stopped"}; }
 class SessionDriver {
  public:
   SessionDriver(const std::string& source_name, const Options& o, const std::string& client_id,
-                pipeline::SourceContext& ctx, SparkplugHost& host, std::shared_ptr<AckInbox> inbox)
+                pipeline::SourceContext& ctx, SparkplugHost& host, std::shared_ptr<AckInbox> inbox,
+                std::atomic<std::uint64_t>* oversized)
       : source_name_(source_name),
         o_(o),
         ctx_(ctx),
         host_(host),
         inbox_(std::move(inbox)),
+        oversized_(oversized),
         session_(session_options(o, client_id, host)),
         rlog_(ctx.clock(), 5, std::chrono::seconds(10)),
         buffer_(kReadBufferBytes) {}
@@ -191,21 +193,40 @@ class SessionDriver {
 
   Status on_event(wire::Event& e) {
     if (auto* m = std::get_if<wire::Message>(&e)) return on_message(*m);
+    if (auto* big = std::get_if<wire::Oversized>(&e)) return on_oversized(*big);
     if (auto* f = std::get_if<wire::Failed>(&e)) return f->status;
     if (auto* r = std::get_if<wire::SubscriptionRefused>(&e)) {
       ctx_.count_error("subscribe");
       ctx_.set_state(pipeline::ComponentState::kDegraded, "broker refused the subscription to " + r->filter);
       return Status::ok();
     }
-    ctx_.connected();  // wire::Connected: the SUBSCRIBE has been sent
+    // wire::Connected: the SUBSCRIBE has been sent. The back-off starts again only once a
+    // message is taken: a broker that drops us after every CONNACK is retried ever slower.
+    ctx_.connected(pipeline::SourceContext::BackoffReset::kOnData);
     return publish_own(host_.on_connected());
   }
 
+  // A message over max_packet_bytes, already read past by the codec: counted, logged with
+  // its topic and size, and acknowledged, so the broker does not send it again on every
+  // reconnect of a persistent session (which would stall everything queued behind it).
+  Status on_oversized(const wire::Oversized& m) {
+    oversized_->fetch_add(1, std::memory_order_relaxed);
+    ctx_.count_error("message of " + std::to_string(m.size) + " bytes over max_packet_bytes (" +
+                     std::to_string(o_.max_packet_bytes) + ") skipped");
+    rlog_.log(*telemetry::get_logger("mqtt"), spdlog::level::warn, "oversized",
+              "source {}: skipped a message of {} bytes on {}: over max_packet_bytes ({}); acknowledged, not delivered",
+              source_name_, m.size, printable(m.topic), o_.max_packet_bytes);
+    ctx_.data_flowed();
+    return m.ack ? apply(session_.on_durable(*m.ack, now())) : Status::ok();
+  }
+
   Status on_message(wire::Message& m) {
+    ctx_.data_flowed();
     Decoded d = decode(m, ctx_.clock().now_us());
     if (Status st = publish_own(d.outgoing); !st.is_ok()) return st;
     if (!d.samples.is_ok()) {
       bad_message(m.topic, d.samples.status());
+      dead_letter(m, d.samples.status());
       return acknowledge_now(m);
     }
     SampleBatch batch = std::move(*d.samples);
@@ -213,6 +234,22 @@ class SessionDriver {
     pipeline::AckCallback on_durable;
     if (m.ack) on_durable = [inbox = inbox_, token = *m.ack](const pipeline::BatchOutcome&) { inbox->push(token); };
     return ctx_.publish(std::move(batch), std::move(on_durable)) ? Status::ok() : stopped();
+  }
+
+  // A message that cannot be used goes to the DLQ of the source's targets with its topic
+  // (the address), its payload (bytes) and the reason, before it is acknowledged. If a
+  // target cannot keep it, it is acknowledged all the same (a redelivery would fail the
+  // same way): the lane counted it as dropped and logged it.
+  void dead_letter(const wire::Message& m, const Status& why) {
+    Sample s;
+    s.address = is_valid_utf8(m.topic) ? m.topic : printable(m.topic);
+    s.value = uc::Bytes{m.payload};
+    s.receive_time = ctx_.clock().now_us();
+    s.status = {ProtocolStatus::Kind::kCommError, 0, why.message()};
+    if (Status st = ctx_.dead_letter(std::move(s), why.message()); !st.is_ok()) {
+      rlog_.log(*telemetry::get_logger("mqtt"), spdlog::level::warn, "dlq", "source {}: message on {} not in every DLQ: {}",
+                source_name_, printable(m.topic), st.message());
+    }
   }
 
   // Messages that cannot be used are acknowledged at once: a redelivery would fail the same way.
@@ -234,6 +271,7 @@ class SessionDriver {
         d.outgoing = std::move(r.outgoing);
         for (const auto& e : r.errors) bad_message(m.topic, e, false);
         d.samples = std::move(r.samples);
+        show_refused_births();
         return d;
       }
       case PayloadFormat::kJson:
@@ -242,6 +280,18 @@ class SessionDriver {
       default:
         d.samples = map_text(m.topic, payload, now_us);
         return d;
+    }
+  }
+
+  // While an edge node's last birth stands refused the source is degraded with the reason
+  // (its data is not being read); connected again once every node's birth is accepted.
+  void show_refused_births() {
+    if (const std::optional<std::string> why = host_.refused()) {
+      ctx_.set_state(pipeline::ComponentState::kDegraded, *why);
+      degraded_by_birth_ = true;
+    } else if (degraded_by_birth_) {
+      degraded_by_birth_ = false;
+      ctx_.set_state(pipeline::ComponentState::kConnected);
     }
   }
 
@@ -291,6 +341,8 @@ class SessionDriver {
   pipeline::SourceContext& ctx_;
   SparkplugHost& host_;
   std::shared_ptr<AckInbox> inbox_;
+  std::atomic<std::uint64_t>* oversized_;  // the source's counter, outlives this run
+  bool degraded_by_birth_ = false;          // the state says a Sparkplug birth was refused
   wire::ClientSession session_;
   net::Connection conn_;
   telemetry::RateLimitedLog rlog_;
@@ -310,6 +362,12 @@ std::vector<pipeline::ExtraCounter> MqttSource::extra_counters() const {
        [c] { return c->seq_gaps.load(); }},
       {"sparkplug_unknown_aliases_total", "Sparkplug B metrics by an alias no birth defined.",
        [c] { return c->unknown_aliases.load(); }},
+      {"sparkplug_births_refused_total",
+       "Sparkplug B births refused (an alias given twice, a metric name not UTF-8).",
+       [c] { return c->births_refused.load(); }},
+      {"mqtt_oversized_messages_total",
+       "MQTT messages over max_packet_bytes: read past, acknowledged and not delivered.",
+       [o = oversized_] { return o->load(); }},
   };
 }
 
@@ -324,7 +382,7 @@ void MqttSource::run(pipeline::SourceContext& ctx) {
   const std::string client_id =
       options_.client_id.empty() ? "uc-" + name_ + "-" + random_suffix() : options_.client_id;
   SparkplugHost host(options_.sparkplug, ctx.clock(), sparkplug_counters_.get());
-  SessionDriver(name_, options_, client_id, ctx, host, inbox).run();
+  SessionDriver(name_, options_, client_id, ctx, host, inbox, oversized_.get()).run();
   inbox->close();
 }
 

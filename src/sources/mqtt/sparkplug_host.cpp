@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "sources/mqtt/config.h"
 #include "sources/mqtt/payload.h"
 
@@ -39,6 +41,28 @@ std::optional<Topic> parse_topic(const std::string& topic) {
 std::string metric_key(const std::string& device, const std::string& name) { return device + '\n' + name; }
 
 bool is_control(const std::string& name) { return name == "bdSeq" || name.rfind("Node Control/", 0) == 0; }
+
+// Why a birth of `device` ("" for NBIRTH) cannot be used, or nullopt. `taken`: the aliases
+// of the node's other births, which this one may not reuse (aliases are unique per node).
+template <typename AliasMap>
+std::optional<std::string> birth_problem(const sp::Payload& p, const std::string& device, const AliasMap& taken) {
+  std::map<std::uint64_t, std::string> aliases;  // alias -> metric name, in this birth
+  for (const sp::Metric& m : p.metrics) {
+    if (m.name && !is_valid_utf8(*m.name)) return "a metric name is not valid UTF-8";
+    if (!m.alias) continue;
+    const std::string name = m.name.value_or("");
+    const auto [it, fresh] = aliases.emplace(*m.alias, name);
+    if (!fresh) {
+      return "alias " + std::to_string(*m.alias) + " given to both " + it->second + " and " + name;
+    }
+    const auto other = taken.find(*m.alias);
+    if (other != taken.end() && other->second.device != device) {
+      return "alias " + std::to_string(*m.alias) + " of " + name + " is already " +
+             (other->second.device.empty() ? "" : other->second.device + "/") + other->second.name;
+    }
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -80,9 +104,30 @@ void SparkplugHost::on_connection_lost() {
   connected_ = false;
   for (auto& [key, node] : nodes_) {
     node.born = false;
+    if (node.births_refused > 0) continue;  // its slowed-down rebirth timer goes on
     node.rebirth_sent = false;
     node.last_rebirth_us = 0;
   }
+}
+
+std::optional<std::string> SparkplugHost::refused() const {
+  for (const auto& [key, node] : nodes_) {
+    if (node.births_refused > 0) return node.refused_why;
+  }
+  return std::nullopt;
+}
+
+std::int64_t SparkplugHost::rebirth_interval_us(const Node& node) const {
+  std::int64_t ms = options_.rebirth_interval_ms;
+  for (int i = 0; i < node.births_refused && ms < kMaxRebirthIntervalMs; ++i) ms *= 2;
+  return std::min(ms, kMaxRebirthIntervalMs) * 1000;
+}
+
+void SparkplugHost::refuse_birth(Node& node, const std::string& where, const std::string& why, HostResult& out) {
+  ++counters_->births_refused;
+  ++node.births_refused;
+  node.refused_why = "Sparkplug " + where + " refused: " + why;
+  out.samples = invalid_argument(node.refused_why);
 }
 
 void SparkplugHost::request_rebirth(const std::string& group, const std::string& edge, Node& node,
@@ -90,7 +135,7 @@ void SparkplugHost::request_rebirth(const std::string& group, const std::string&
   out.errors.push_back(invalid_argument("Sparkplug " + group + "/" + edge + ": " + why));
   if (!options_.send_rebirth) return;
   const std::int64_t now = clock_.steady_us();
-  if (node.rebirth_sent && now - node.last_rebirth_us < std::int64_t{options_.rebirth_interval_ms} * 1000) return;
+  if (node.rebirth_sent && now - node.last_rebirth_us < rebirth_interval_us(node)) return;
   node.rebirth_sent = true;
   node.last_rebirth_us = now;
   ++counters_->rebirths_requested;
@@ -187,8 +232,21 @@ HostResult SparkplugHost::handle(const std::string& topic, const std::uint8_t* d
     return out;
   }
   const int seq = static_cast<int>(*p.seq);
+  const std::string where = t->group + "/" + t->edge + (t->device.empty() ? "" : "/" + t->device) + " " + t->type;
   if (t->type == "NBIRTH") {
-    node = Node{};
+    const std::optional<std::string> problem = birth_problem(p, "", std::map<std::uint64_t, AliasEntry>{});
+    Node born;
+    born.births_refused = node.births_refused;  // the rebirth timer survives a new birth
+    born.refused_why = node.refused_why;
+    born.rebirth_sent = node.rebirth_sent;
+    born.last_rebirth_us = node.last_rebirth_us;
+    node = std::move(born);
+    if (problem) {
+      refuse_birth(node, where, *problem, out);
+      return out;
+    }
+    node.births_refused = 0;
+    node.refused_why.clear();
     node.born = true;
     node.last_seq = seq;
     for (const auto& m : p.metrics) {
@@ -220,6 +278,13 @@ HostResult SparkplugHost::handle(const std::string& topic, const std::uint8_t* d
     for (auto it = node.aliases.begin(); it != node.aliases.end();) {
       it = it->second.device == t->device ? node.aliases.erase(it) : std::next(it);
     }
+    if (const auto problem = birth_problem(p, t->device, node.aliases)) {
+      node.devices_born.erase(t->device);
+      refuse_birth(node, where, *problem, out);
+      return out;
+    }
+    node.births_refused = 0;
+    node.refused_why.clear();
     node.devices_born.insert(t->device);
   } else if (t->type == "DDATA" || t->type == "DDEATH") {
     if (node.devices_born.count(t->device) == 0) {

@@ -12,6 +12,14 @@
 //   rebirth_interval_ms per node, each request counted. Values of the message are still
 //   used where their alias is known. We do not wait for reordering: MQTT delivers one
 //   publisher's messages in order, so a gap is a loss.
+// - A birth (NBIRTH or DBIRTH) that gives one alias to two metrics (within the birth, or a
+//   DBIRTH reusing an alias of the node or another device) or has a metric name that is not
+//   UTF-8 is refused whole: the message is an error with the reason, counted in
+//   births_refused, and the node (NBIRTH) or device (DBIRTH) stays unborn, so its data
+//   keeps asking for a rebirth. While a node's births keep being refused, its rebirth
+//   interval doubles after each refusal (up to kMaxRebirthIntervalMs), so an edge node
+//   that always sends the same bad birth is not asked again and again; refused() names
+//   the nodes whose last birth was refused, with the reason, for the source's state.
 // - NDEATH whose bdSeq matches the NBIRTH's (or carries none), and DDEATH, turn every
 //   known metric of the node (with its devices) or device into a bad-quality sample
 //   (ProtocolStatus kStale) and end the session. An NDEATH with another bdSeq belongs to
@@ -64,6 +72,7 @@ struct HostCounters {
   std::atomic<std::uint64_t> seq_gaps{0};
   std::atomic<std::uint64_t> unknown_aliases{0};
   std::atomic<std::uint64_t> stale_deaths_ignored{0};
+  std::atomic<std::uint64_t> births_refused{0};
 };
 
 class SparkplugHost {
@@ -83,6 +92,11 @@ class SparkplugHost {
   HostResult handle(const std::string& topic, const std::uint8_t* data, std::size_t size, TimestampUs now);
 
   const HostCounters& counters() const { return *counters_; }
+  // The reason the last birth of a node (or one of its devices) was refused, for the first
+  // such node; nullopt when every node's last birth was accepted.
+  std::optional<std::string> refused() const;
+
+  static constexpr std::int64_t kMaxRebirthIntervalMs = 10 * 60 * 1000;
 
  private:
   struct AliasEntry {
@@ -101,11 +115,17 @@ class SparkplugHost {
     std::set<std::string> devices_born;
     std::int64_t last_rebirth_us = 0;
     bool rebirth_sent = false;
+    int births_refused = 0;   // in a row, for this node or its devices; 0 after one accepted
+    std::string refused_why;  // the last refusal's reason while births_refused > 0
   };
 
   void request_rebirth(const std::string& group, const std::string& edge, Node& node, const std::string& why,
                        HostResult& out);
   std::string state_payload(bool online) const;
+  // The rebirth interval of a node: rebirth_interval_ms, doubled per refused birth.
+  std::int64_t rebirth_interval_us(const Node& node) const;
+  // Refuses a birth: counted, remembered on the node, and the message's error.
+  void refuse_birth(Node& node, const std::string& where, const std::string& why, HostResult& out);
 
   const SparkplugOptions& options_;
   const Clock& clock_;

@@ -139,6 +139,68 @@ TEST_F(HostTest, BadMessagesAreErrorsNotCrashes) {
   EXPECT_EQ(r.errors.size(), 1u);
 }
 
+// Issue 20: a birth that gives one alias to two metrics used to be taken silently (the
+// second metric's data then landed on the first's tag).
+TEST_F(HostTest, BirthWithADuplicateAliasIsRefusedWithTheReasonAndTheNodeStaysUnborn) {
+  auto r = send("spBv1.0/g/NBIRTH/e", payload(0, {metric("Temp", 1, sp::kDouble, 20.5, true),
+                                                  metric("Pressure", 1, sp::kDouble, 1.5, true)}));
+  ASSERT_FALSE(r.samples.is_ok());
+  EXPECT_NE(r.samples.status().message().find("alias 1 given to both Temp and Pressure"), std::string::npos)
+      << r.samples.status().message();
+  EXPECT_EQ(host.counters().births_refused, 1u);
+  ASSERT_TRUE(host.refused().has_value());
+  EXPECT_NE(host.refused()->find("g/e NBIRTH refused"), std::string::npos) << *host.refused();
+  // its data is not taken: the node has no session
+  r = send("spBv1.0/g/NDATA/e", payload(1, {metric(std::nullopt, 1, sp::kDouble, 1.0, false)}));
+  ASSERT_TRUE(r.samples.is_ok());
+  EXPECT_TRUE(r.samples->empty());
+  // a good birth afterwards is taken and clears the refusal
+  birth();
+  EXPECT_FALSE(host.refused().has_value());
+}
+
+TEST_F(HostTest, DbirthReusingAnAliasOfTheNodeIsRefused) {
+  birth();  // node alias 1 (Temp), device d1 alias 2 (Speed)
+  auto r = send("spBv1.0/g/DBIRTH/e/d2", payload(2, {metric("Flow", 1, sp::kDouble, 3.0, true)}));
+  ASSERT_FALSE(r.samples.is_ok());
+  EXPECT_NE(r.samples.status().message().find("alias 1 of Flow is already Temp"), std::string::npos)
+      << r.samples.status().message();
+  // d2 is not born: its data asks for a rebirth; d1's redone birth with its own alias is fine
+  r = send("spBv1.0/g/DDATA/e/d2", payload(3, {metric(std::nullopt, 1, sp::kDouble, 1.0, false)}));
+  EXPECT_TRUE(r.samples.is_ok() && r.samples->empty());
+  r = send("spBv1.0/g/DBIRTH/e/d1", payload(4, {metric("Speed", 2, sp::kInt32, std::int64_t{1}, true)}));
+  EXPECT_TRUE(r.samples.is_ok()) << r.samples.status().message();
+  EXPECT_EQ(host.counters().births_refused, 1u);
+}
+
+TEST_F(HostTest, BirthWithANonUtf8MetricNameIsRefused) {
+  auto r = send("spBv1.0/g/NBIRTH/e", payload(0, {metric("Te\xffmp", 1, sp::kDouble, 20.5, true)}));
+  ASSERT_FALSE(r.samples.is_ok());
+  EXPECT_NE(r.samples.status().message().find("not valid UTF-8"), std::string::npos) << r.samples.status().message();
+  EXPECT_EQ(host.counters().births_refused, 1u);
+}
+
+// An edge node that answers every rebirth request with the same bad birth is asked ever
+// more rarely (the interval doubles per refusal), not every rebirth_interval_ms for ever.
+TEST_F(HostTest, RebirthRequestsSlowDownWhileTheBirthsKeepBeingRefused) {
+  const auto bad_birth = payload(0, {metric("A", 1, sp::kDouble, 1.0, true), metric("B", 1, sp::kDouble, 2.0, true)});
+  const auto data = payload(1, {metric(std::nullopt, 1, sp::kDouble, 1.0, false)});
+  std::vector<std::int64_t> requested_at_ms;
+  for (std::int64_t ms = 0; ms <= 120'000; ms += 500) {
+    if (send("spBv1.0/g/NDATA/e", data).outgoing.size() == 1) {
+      requested_at_ms.push_back(ms);
+      EXPECT_FALSE(send("spBv1.0/g/NBIRTH/e", bad_birth).samples.is_ok());  // the node's answer
+    }
+    clock.advance_us(500'000);
+  }
+  // 5 s interval: requests at 0, then after 10, 20, 40 s (doubling per refused birth)
+  EXPECT_EQ(requested_at_ms, (std::vector<std::int64_t>{0, 10'000, 30'000, 70'000}));
+  EXPECT_EQ(host.counters().rebirths_requested, 4u);
+  // a lost connection does not restart the requests at full speed
+  host.on_connection_lost();
+  EXPECT_TRUE(send("spBv1.0/g/NDATA/e", data).outgoing.empty());
+}
+
 TEST(HostState, WillAndOnlineShareTheTimestamp) {
   ManualClock clock;
   SparkplugOptions o;
