@@ -90,8 +90,9 @@ int cmd_run(const std::string& config_path) {
   sigset_t signals = block_stop_signals(true);
   auto cfg = load_config(config_path, std::cerr);
   if (!cfg) return kExitUsage;
-  // yaml-cpp's node tree for a large config (thousands of registers or nodes) is big and
-  // short-lived; hand the freed heap back instead of carrying it for the process's life.
+  // Loading a large config (thousands of registers or nodes) allocates much that is
+  // short-lived (readers, paths, the first of two passes); hand the freed heap back instead
+  // of carrying it for the process's life.
   malloc_trim(0);
   telemetry::init_logging(telemetry::to_string(cfg->connector.log_level));
   raise_open_file_limit();

@@ -33,6 +33,7 @@ std::optional<config::Config> load_config(const std::string& path, std::ostream&
   auto r = loader.load_file(path, &probe);
   if (r.ok() && probe.found()) {
     const credentials::StoreResolver resolver(r.config->credentials.store);
+    r = {};  // not two configs at once: a file of 200,000 sources is about 200 MB loaded
     r = loader.load_file(path, &resolver);
   }
   if (r.ok()) {  // the sources changed through the API, on top of the file (ADR 0008)
@@ -40,9 +41,9 @@ std::optional<config::Config> load_config(const std::string& path, std::ostream&
     ManagedSources::apply(ManagedSources::path_for(path), loader, &resolver, *r.config, r.errors, r.notes);
     if (!r.errors.empty()) r.config.reset();
   }
-  for (const auto& n : r.notes) err << "note: " << n.to_string() << '\n';
+  config::write_capped(err, r.notes, config::kMaxPrintedErrors, "note: ");
   if (!r.ok()) {
-    for (const auto& e : r.errors) err << e.to_string() << '\n';
+    config::write_capped(err, r.errors, config::kMaxPrintedErrors);
     err << r.errors.size() << (r.errors.size() == 1 ? " error" : " errors") << " in " << path << '\n';
     return std::nullopt;
   }

@@ -12,8 +12,10 @@
 
 namespace uc::app {
 
-// The loaded config, or nullopt after printing every error ("file:line:col: key: message")
-// and a count line to `err`. An unresolvable credential is an error at its key.
+// The loaded config, or nullopt after printing the errors ("file:line:col: key: message"),
+// the first config::kMaxPrintedErrors of them and "… and N more", and a count line to
+// `err`. Notes are printed the same way, capped alike. An unresolvable credential is an
+// error at its key.
 std::optional<config::Config> load_config(const std::string& path, std::ostream& err);
 
 }  // namespace uc::app

@@ -20,11 +20,9 @@
 #include "normalize/rule_field.h"
 #include "telemetry/log_level.h"
 
-namespace YAML {
-class Node;
-}
-
 namespace uc::config {
+
+class YamlTree;  // yaml_tree.h
 
 // Enums are owned by the module of their concept, in headers without a link dependency;
 // the loader parses straight into them.
@@ -133,9 +131,11 @@ struct SourceConfig {
   int line_no = 0;  // position of the source's map in the file (1-based)
   int column = 0;
   std::shared_ptr<const SourceOptions> options;  // from the protocol's parser; may be null
-  // The entry as written (a copy of its YAML node), for the API's view of the source
-  // (source_document.h) and for saving it again; null for a SourceConfig made in code.
-  std::shared_ptr<const YAML::Node> document;
+  // The entry as written, for the API's view of the source (source_document.h): node
+  // document_node of the file's tree, which every source of the file shares and keeps
+  // (no copy per source); null for a SourceConfig made in code.
+  std::shared_ptr<const YamlTree> document_tree;
+  std::uint32_t document_node = 0;
   // Key paths inside the entry ("password", "tls.key_password") that hold secrets.
   std::vector<std::string> secret_keys;
 };

@@ -1,5 +1,6 @@
 #include "config/error.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace uc::config {
@@ -50,6 +51,13 @@ std::string json_pointer(std::string_view key_path) {
 }
 
 void Errors::add(ConfigError error) { errors_.push_back(std::move(error)); }
+
+void write_capped(std::ostream& out, const std::vector<ConfigError>& errors, std::size_t limit,
+                  std::string_view prefix) {
+  const std::size_t shown = std::min(limit, errors.size());
+  for (std::size_t i = 0; i < shown; ++i) out << prefix << errors[i].to_string() << '\n';
+  if (shown < errors.size()) out << prefix << "\u2026 and " << errors.size() - shown << " more\n";
+}
 
 std::string json_pointer(const ConfigError& error) {
   std::string out = json_pointer(error.key_path);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,6 +44,15 @@ struct ConfigError {
 std::string json_pointer(std::string_view key_path);
 // The JSON pointer of what an error is about: its key path, and its key when it has one.
 std::string json_pointer(const ConfigError& error);
+
+// How many errors (and, separately, notes) a command prints before it sums up the rest:
+// a file with 200,000 wrong entries reads better as 100 lines and a count.
+inline constexpr std::size_t kMaxPrintedErrors = 100;
+
+// Writes prefix + to_string() of each of the first `limit` errors, one per line, then,
+// when there are more, one line `<prefix>… and N more` (N the number not written).
+void write_capped(std::ostream& out, const std::vector<ConfigError>& errors, std::size_t limit,
+                  std::string_view prefix = {});
 
 // Collects errors in the order they are found, and notes: what was accepted but written
 // differently than documented (another product's spelling, a default taken for a missing

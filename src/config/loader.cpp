@@ -7,13 +7,16 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <set>
+#include <unordered_map>
 #include <utility>
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/exceptions.h>
 
 #include "config/checks.h"
 #include "config/flow_references.h"
-#include "config/yaml_documents.h"
+#include "config/yaml_tree.h"
 
 namespace uc::config {
 namespace {
@@ -224,12 +227,23 @@ class DocumentParser {
   }
 
   void check_source_ref(const Reader& r, std::string_view key, const std::string& name, const Config& c) const {
-    if (name.empty() || c.find_source(name) != nullptr) return;
-    std::vector<std::string> names;
-    for (const SourceConfig& s : c.sources) names.push_back(s.name);
+    if (name.empty() || source_lines_.count(name) != 0) return;
+    r.error_at(key, unknown_source(name, c));
+  }
+
+  // "no source named X", with the closest name for the first kMaxSuggestions unknown
+  // names: the search reads every source's name, and a file with 100,000 wrong
+  // references would otherwise take hours (validation stays linear in the file's size).
+  static constexpr std::size_t kMaxSuggestions = 100;
+  std::string unknown_source(const std::string& name, const Config& c) const {
     std::string message = "no source named " + quote(name);
+    if (suggestions_made_ >= kMaxSuggestions) return message;
+    ++suggestions_made_;
+    std::vector<std::string> names;
+    names.reserve(c.sources.size());
+    for (const SourceConfig& s : c.sources) names.push_back(s.name);
     if (auto m = closest_match(name, names)) message += "; did you mean \"" + *m + "\"?";
-    r.error_at(key, std::move(message));
+    return message;
   }
 
   void parse_normalization(const Reader& r, Config& c) const {
@@ -322,16 +336,23 @@ class DocumentParser {
     return out;
   }
 
-  void parse_sources(const Reader& root, Config& c) const {
-    for (const Reader& item : root.get_list("sources")) {
-      if (auto s = parse_source(item, c)) c.sources.push_back(std::move(*s));
+  void parse_sources(const Reader& root, Config& c) {
+    const std::vector<Reader> items = root.get_list("sources");
+    c.sources.reserve(items.size());
+    source_lines_.reserve(items.size());
+    for (const Reader& item : items) {
+      if (auto s = parse_source(item)) {
+        source_lines_.emplace(s->name, s->line_no);
+        c.sources.push_back(std::move(*s));
+      }
     }
   }
 
  public:
   // One entry of `sources:`; nullopt when it cannot be kept (no usable or a duplicate
   // name, not a map). Problems go to the errors either way.
-  std::optional<SourceConfig> parse_source(const Reader& item, const Config& c) const {
+  // Whether the name is a duplicate is checked against the sources parse_sources() kept.
+  std::optional<SourceConfig> parse_source(const Reader& item) const {
     if (!item.is_map()) {
       item.error("expected a map, got " + item.describe());
       return std::nullopt;
@@ -340,7 +361,7 @@ class DocumentParser {
     const Location where = item.location();
     s.line_no = where.line;
     s.column = where.column;
-    bool usable = parse_source_name(item, c, s);
+    bool usable = parse_source_name(item, s);
     s.endpoint = item.get_string("endpoint", "");
     parse_context_into(item, s);
     if (auto t = item.get_string("path_template")) {
@@ -364,7 +385,7 @@ class DocumentParser {
   }
 
  private:
-  static bool parse_source_name(const Reader& item, const Config& c, SourceConfig& s) {
+  bool parse_source_name(const Reader& item, SourceConfig& s) const {
     const auto name = item.require_string("name");
     if (!name) return false;
     s.name = *name;
@@ -372,24 +393,25 @@ class DocumentParser {
       item.error_at("name", "must match [A-Za-z0-9_.-]+, got " + quote(*name));
       return false;
     }
-    if (const SourceConfig* first = c.find_source(*name)) {
+    if (const auto first = source_lines_.find(*name); first != source_lines_.end()) {
       item.error_at("name", "duplicate source name " + quote(*name) + " (first defined at line " +
-                                std::to_string(first->line_no) + ")");
+                                std::to_string(first->second) + ")");
       return false;
     }
     return true;
   }
 
-  // The entry as written and which of its keys held secrets (relative to the entry).
+  // The entry as written (a node of the file's tree, which it keeps) and which of its keys
+  // held secrets (relative to the entry). The secret paths are sorted, so the entry's are
+  // the range that starts with its path.
   static void keep_document(const Reader& item, SourceConfig& s) {
-    s.document = std::make_shared<const YAML::Node>(YAML::Clone(item.node()));
+    s.document_tree = item.context().tree;
+    s.document_node = item.node().index();
     const std::set<std::string>* secrets = item.context().secret_paths;
     if (secrets == nullptr) return;
     const std::string prefix = item.path().empty() ? std::string() : item.path() + ".";
-    for (const std::string& p : *secrets) {
-      if (p.size() > prefix.size() && p.compare(0, prefix.size(), prefix) == 0) {
-        s.secret_keys.push_back(p.substr(prefix.size()));
-      }
+    for (auto it = secrets->lower_bound(prefix); it != secrets->end() && it->starts_with(prefix); ++it) {
+      if (it->size() > prefix.size()) s.secret_keys.push_back(it->substr(prefix.size()));
     }
   }
 
@@ -519,13 +541,11 @@ class DocumentParser {
         "record_format", {{"proto", RecordFormat::kProto}, {"json", RecordFormat::kJson}}, RecordFormat::kProto);
     if (auto t = r.child("default_target"); t && !t->is_null()) out.default_target = parse_table(*t);
     if (auto targets = r.get_object("source_targets")) {
-      std::vector<std::string> known;
-      for (const SourceConfig& s : c.sources) known.push_back(s.name);
-      for (const auto& [name, value] : targets->entries()) {
-        if (c.find_source(name) == nullptr) {
-          std::string message = "no source named " + quote(name);
-          if (auto m = closest_match(name, known)) message += "; did you mean \"" + *m + "\"?";
-          errors_.add(value.file(), targets->key_mark(name), value.path(), std::move(message));
+      for (const Reader::Entry& entry : targets->entries()) {
+        const std::string& name = entry.key;
+        const Reader& value = entry.value;
+        if (source_lines_.count(name) == 0) {
+          errors_.add(value.file(), entry.key_mark, value.path(), unknown_source(name, c));
           continue;
         }
         if (auto t = parse_table(value)) out.source_targets[name] = *t;
@@ -590,21 +610,23 @@ class DocumentParser {
 
   const std::map<std::string, SourceParser, std::less<>>& protocols_;
   Errors& errors_;
+  std::unordered_map<std::string, int> source_lines_;  // name -> line of each kept source
+  mutable std::size_t suggestions_made_ = 0;
 };
 
-// load_documents (YAML::LoadAll without yaml-cpp 0.7's endless loop), with the retry
-// described in flow_references.h. Throws the original text's error when the retry
-// does not help.
-std::vector<YAML::Node> parse_yaml(std::string_view text, std::set<std::pair<int, int>>& rewritten) {
+// The documents of text as a tree, with the retry described in flow_references.h.
+// Throws the original text's error when the retry does not help.
+std::shared_ptr<const YamlTree> parse_yaml(std::string_view text,
+                                           std::shared_ptr<const std::set<std::pair<int, int>>>& rewritten) {
   try {
-    return load_documents(std::string(text));
+    return YamlTree::parse(text);
   } catch (const YAML::ParserException&) {
     std::optional<FlowRewrite> retry = quote_flow_references(text);
     if (!retry) throw;
     try {
-      std::vector<YAML::Node> docs = load_documents(retry->text);
-      rewritten = std::move(retry->positions);
-      return docs;
+      std::shared_ptr<const YamlTree> tree = YamlTree::parse(retry->text);
+      rewritten = std::make_shared<const std::set<std::pair<int, int>>>(std::move(retry->positions));
+      return tree;
     } catch (const YAML::ParserException&) {
       // fall through to the original error
     }
@@ -679,8 +701,8 @@ YAML::Mark nul_mark(std::string_view text) {
 
 // The single YAML map of text, or nullopt with the reason in errors. `what` names the
 // map in the message about an empty text ("configuration", "source").
-std::optional<YAML::Node> parse_map(std::string_view text, ReadContext& context, Errors& errors,
-                                    std::string_view what) {
+std::optional<YamlNode> parse_map(std::string_view text, ReadContext& context, Errors& errors,
+                                  std::string_view what) {
   const std::string& file_name = context.file;
   const YAML::Mark start;
   try {
@@ -688,17 +710,18 @@ std::optional<YAML::Node> parse_map(std::string_view text, ReadContext& context,
       errors.add(file_name, nul_mark(text), "", "invalid YAML: the file contains a NUL byte (is it a text file?)");
       return std::nullopt;
     }
-    const std::vector<YAML::Node> docs = parse_yaml(text, context.rewritten_references);
-    if (docs.empty() || docs.front().IsNull()) {
+    context.tree = parse_yaml(text, context.rewritten_references);
+    const YamlTree& docs = *context.tree;
+    if (docs.documents() == 0 || docs.document(0).is_null()) {
       errors.add(file_name, start, "", "the " + std::string(what) + " is empty");
-    } else if (docs.size() > 1) {
-      errors.add(file_name, docs[1].IsDefined() ? docs[1].Mark() : start, "",
-                 "expected a single YAML document, got " + std::to_string(docs.size()));
-    } else if (!docs.front().IsMap()) {
+    } else if (docs.documents() > 1) {
+      errors.add(file_name, docs.document(1).mark(), "",
+                 "expected a single YAML document, got " + std::to_string(docs.documents()));
+    } else if (!docs.document(0).is_map()) {
       errors.add(file_name, start, "", "expected a map at the top level, got " +
-                                           std::string(docs.front().IsSequence() ? "a list" : "a scalar"));
+                                           std::string(docs.document(0).is_sequence() ? "a list" : "a scalar"));
     } else {
-      return docs.front();
+      return docs.document(0);
     }
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's own message for this is "bad file".
@@ -723,7 +746,7 @@ LoadResult Loader::load_string(std::string_view text, const std::string& file_na
   LoadResult result;
   Errors errors;
   std::set<std::string> secrets;
-  ReadContext context{file_name, &errors, resolver, env_, {}, &secrets};
+  ReadContext context{file_name, &errors, resolver, env_, {}, &secrets, {}};
   Config config;
   if (const auto root = parse_map(text, context, errors, "configuration")) {
     try {
@@ -744,12 +767,12 @@ SourceLoadResult Loader::load_source(std::string_view text, const std::string& f
   SourceLoadResult result;
   Errors errors;
   std::set<std::string> secrets;
-  ReadContext context{file_name, &errors, resolver, env_, {}, &secrets};
+  ReadContext context{file_name, &errors, resolver, env_, {}, &secrets, {}};
   std::optional<SourceConfig> source;
   if (const auto root = parse_map(text, context, errors, "source")) {
     try {
       const DocumentParser parser(protocols_, errors);
-      source = parser.parse_source(Reader::root(context, *root), Config{});
+      source = parser.parse_source(Reader::root(context, *root));
     } catch (const YAML::Exception& e) {
       errors.add(file_name, e.mark, "", "invalid YAML: " + e.msg);
     }

@@ -329,6 +329,31 @@ TEST(ConfigErrors, DuplicateSourceName) {
               ElementsAre("c.yaml:4:12: sources[1].name: duplicate source name \"a\" (first defined at line 3)"));
 }
 
+// Names are looked up in an index (issue 20: a linear search per source made a file of
+// 200,000 sources take minutes); the duplicate still names the first one's line.
+TEST(ConfigErrors, DuplicateSourceNamesAmongManyNameTheFirstOnesLine) {
+  std::string yaml = "connector: {name: t}\nsources:\n";
+  for (int i = 0; i < 3000; ++i) yaml += "  - {name: s" + std::to_string(i) + ", protocol: synthetic}\n";
+  yaml += "  - {name: s1234, protocol: synthetic}\n  - {name: s2999, protocol: synthetic}\n";
+  EXPECT_THAT(errors_of(yaml),
+              ElementsAre("c.yaml:3003:12: sources[3000].name: duplicate source name \"s1234\" (first defined at line 1237)",
+                          "c.yaml:3004:12: sources[3001].name: duplicate source name \"s2999\" (first defined at line 3002)"));
+}
+
+// Finding "did you mean" reads every source's name; it is done for the first 100 unknown
+// names only, so that many wrong references cost time linear in their number.
+TEST(ConfigErrors, OnlyTheFirstHundredUnknownSourceNamesGetASuggestion) {
+  std::string yaml = "connector: {name: t}\nsources:\n  - {name: press, protocol: synthetic}\n"
+                     "normalization:\n  mappings:\n";
+  for (int i = 0; i < 150; ++i) yaml += "    - {source: prees, address: a" + std::to_string(i) + "}\n";
+  const auto errors = errors_of(yaml);
+  ASSERT_EQ(errors.size(), 150U);
+  EXPECT_EQ(errors[0], "c.yaml:6:16: normalization.mappings[0].source: no source named \"prees\"; did you mean \"press\"?");
+  EXPECT_EQ(errors[99],
+            "c.yaml:105:16: normalization.mappings[99].source: no source named \"prees\"; did you mean \"press\"?");
+  EXPECT_EQ(errors[100], "c.yaml:106:16: normalization.mappings[100].source: no source named \"prees\"");
+}
+
 TEST(ConfigErrors, UnknownProtocolListsRegistered) {
   EXPECT_THAT(errors_of("connector: {name: t}\nsources:\n  - {name: a, protocol: s7}\n"),
               ElementsAre("c.yaml:3:25: sources[0].protocol: unknown protocol \"s7\"; registered: modbus, mqtt, opcua, "

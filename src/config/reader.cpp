@@ -13,9 +13,9 @@ constexpr std::size_t kMaxQuoted = 80;
 
 bool mark_is_null(const YAML::Mark& mark) { return mark.line < 0 || mark.column < 0; }
 
-YAML::Mark node_mark(const YAML::Node& node, const YAML::Mark& fallback) {
-  if (!node.IsDefined()) return fallback;
-  const YAML::Mark m = node.Mark();
+YAML::Mark node_mark(const YamlNode& node, const YAML::Mark& fallback) {
+  if (!node.is_defined()) return fallback;
+  const YAML::Mark m = node.mark();
   return mark_is_null(m) ? fallback : m;
 }
 
@@ -102,10 +102,10 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
   return out;
 }
 
-Reader::Reader(const ReadContext& context, YAML::Node node, std::string path, YAML::Mark mark)
-    : context_(&context), node_(std::move(node)), path_(std::move(path)), mark_(mark) {}
+Reader::Reader(const ReadContext& context, YamlNode node, std::string path, YAML::Mark mark)
+    : context_(&context), node_(node), path_(std::move(path)), mark_(mark) {}
 
-Reader Reader::root(const ReadContext& context, const YAML::Node& node) {
+Reader Reader::root(const ReadContext& context, const YamlNode& node) {
   YAML::Mark start;  // 0:0, shown as 1:1
   return Reader(context, node, "", node_mark(node, start));
 }
@@ -117,19 +117,20 @@ Location Reader::location() const {
 
 std::string Reader::describe() const {
   if (is_null()) return "null";
-  if (node_.IsMap()) return "a map";
-  if (node_.IsSequence()) return "a list";
+  if (node_.is_map()) return "a map";
+  if (node_.is_sequence()) return "a list";
   return quote(raw_scalar());
 }
 
 std::string Reader::raw_scalar() const {
-  if (!node_.IsScalar()) return {};
-  const std::string& text = node_.Scalar();
-  if (!context_->rewritten_references.empty() && !text.empty() && text.front() == '$') {
-    const YAML::Mark m = node_.Mark();
-    if (context_->rewritten_references.count({m.line, m.column}) != 0) return "${" + text.substr(1) + "}";
+  if (!node_.is_scalar()) return {};
+  const std::string_view text = node_.scalar();
+  const auto* rewritten = context_->rewritten_references.get();
+  if (rewritten != nullptr && !text.empty() && text.front() == '$') {
+    const YAML::Mark m = node_.mark();
+    if (rewritten->count({m.line, m.column}) != 0) return "${" + std::string(text.substr(1)) + "}";
   }
-  return text;
+  return std::string(text);
 }
 
 void Reader::error(std::string message) const {
@@ -169,11 +170,11 @@ std::string Reader::child_path(std::string_view key) const {
   return out;
 }
 
-std::optional<std::pair<YAML::Node, YAML::Mark>> Reader::find(std::string_view key) const {
-  if (!node_.IsMap()) return std::nullopt;
-  for (const auto& kv : node_) {
-    const YAML::Node& k = kv.first;
-    if (k.IsScalar() && k.Scalar() == key) return std::make_pair(kv.second, node_mark(k, mark_));
+std::optional<std::pair<YamlNode, YAML::Mark>> Reader::find(std::string_view key) const {
+  if (!node_.is_map()) return std::nullopt;
+  for (std::size_t i = 0; i < node_.size(); ++i) {
+    const YamlNode k = node_.key(i);
+    if (k.is_scalar() && k.scalar() == key) return std::make_pair(node_.value(i), node_mark(k, mark_));
   }
   return std::nullopt;
 }
@@ -189,7 +190,7 @@ std::optional<Reader> Reader::child(std::string_view key) const {
   auto found = find(key);
   if (!found) return std::nullopt;
   // A null value (`key:`) has the position after it; the key's is clearer.
-  const YAML::Mark m = found->first.IsNull() ? found->second : node_mark(found->first, found->second);
+  const YAML::Mark m = found->first.is_null() ? found->second : node_mark(found->first, found->second);
   return Reader(*context_, found->first, child_path(key), m);
 }
 
@@ -200,16 +201,16 @@ std::optional<Reader> Reader::present(std::string_view key) const {
 }
 
 void Reader::check_keys(const std::vector<std::string>& allowed) const {
-  if (!node_.IsMap()) return;
+  if (!node_.is_map()) return;
   std::set<std::string, std::less<>> seen;
-  for (const auto& kv : node_) {
-    const YAML::Node& k = kv.first;
+  for (std::size_t i = 0; i < node_.size(); ++i) {
+    const YamlNode k = node_.key(i);
     const YAML::Mark m = node_mark(k, mark_);
-    if (!k.IsScalar()) {
+    if (!k.is_scalar()) {
       context_->errors->add(context_->file, m, path_, "keys must be strings");
       continue;
     }
-    const std::string& name = k.Scalar();
+    const std::string name(k.scalar());
     if (!seen.insert(name).second) {
       context_->errors->add(context_->file, m, path_, "duplicate key \"" + name + "\"", name);
       continue;
@@ -247,16 +248,14 @@ std::optional<Reader> Reader::require_object(std::string_view key) const {
 std::vector<Reader> Reader::items() const {
   std::vector<Reader> out;
   if (is_null()) return out;
-  if (!node_.IsSequence()) {
+  if (!node_.is_sequence()) {
     error("expected a list, got " + describe());
     return out;
   }
   out.reserve(node_.size());
-  std::size_t i = 0;
-  for (const auto& item : node_) {
-    const YAML::Node& element = item;
+  for (std::size_t i = 0; i < node_.size(); ++i) {
+    const YamlNode element = node_.item(i);
     out.emplace_back(*context_, element, path_ + "[" + std::to_string(i) + "]", node_mark(element, mark_));
-    ++i;
   }
   return out;
 }
@@ -267,27 +266,28 @@ std::vector<Reader> Reader::get_list(std::string_view key) const {
   return c->items();
 }
 
-std::vector<std::pair<std::string, Reader>> Reader::entries() const {
-  std::vector<std::pair<std::string, Reader>> out;
+std::vector<Reader::Entry> Reader::entries() const {
+  std::vector<Entry> out;
   if (is_null()) return out;
-  if (!node_.IsMap()) {
+  if (!node_.is_map()) {
     error("expected a map, got " + describe());
     return out;
   }
-  for (const auto& kv : node_) {
-    const YAML::Node& k = kv.first;
+  for (std::size_t i = 0; i < node_.size(); ++i) {
+    const YamlNode k = node_.key(i);
     const YAML::Mark km = node_mark(k, mark_);
-    if (!k.IsScalar()) {
+    if (!k.is_scalar()) {
       context_->errors->add(context_->file, km, path_, "keys must be strings");
       continue;
     }
-    out.emplace_back(k.Scalar(), Reader(*context_, kv.second, child_path(k.Scalar()), node_mark(kv.second, km)));
+    const std::string name(k.scalar());
+    out.push_back({name, km, Reader(*context_, node_.value(i), child_path(name), node_mark(node_.value(i), km))});
   }
   return out;
 }
 
 std::optional<std::string> Reader::scalar_text(std::string_view expected) const {
-  if (!node_.IsScalar()) {
+  if (!node_.is_scalar()) {
     error("expected " + std::string(expected) + ", got " + describe());
     return std::nullopt;
   }
@@ -375,7 +375,7 @@ Secret Reader::as_secret() const {
   Secret secret;
   if (context_->secret_paths != nullptr) context_->secret_paths->insert(path_);
   if (is_null()) return secret;
-  if (!node_.IsScalar()) {
+  if (!node_.is_scalar()) {
     error("expected a string, got " + describe());
     return secret;
   }

@@ -29,11 +29,12 @@
 #include <utility>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/mark.h>
 
 #include "config/error.h"
 #include "config/secret.h"
 #include "config/substitute.h"
+#include "config/yaml_tree.h"
 
 namespace uc::config {
 
@@ -43,11 +44,14 @@ struct ReadContext {
   const CredentialResolver* resolver = nullptr;  // null: credential references stay unresolved
   EnvLookup env;                                 // null: every ${env:} is "not set"
   // 0-based (line, column) of scalars the loader rewrote from ${X} to '$X'
-  // (see flow_references.h); their text is read back as ${X}.
-  std::set<std::pair<int, int>> rewritten_references;
+  // (see flow_references.h); their text is read back as ${X}. Shared, so that a
+  // copy of the context (peek_string) costs nothing however many there are.
+  std::shared_ptr<const std::set<std::pair<int, int>>> rewritten_references;
   // When set, the key path of every value read as a secret (as_secret), so that the
   // document of a source can be shown with its secrets masked.
   std::set<std::string>* secret_paths = nullptr;
+  // The tree the readers read, for what keeps a node beyond the load (a source's document).
+  std::shared_ptr<const YamlTree> tree;
 };
 
 class Reader {
@@ -55,11 +59,11 @@ class Reader {
   static constexpr std::int64_t kMinInt = std::numeric_limits<std::int64_t>::min();
   static constexpr std::int64_t kMaxInt = std::numeric_limits<std::int64_t>::max();
 
-  Reader(const ReadContext& context, YAML::Node node, std::string path, YAML::Mark mark);
+  Reader(const ReadContext& context, YamlNode node, std::string path, YAML::Mark mark);
   // The document root: path "", mark of the node.
-  static Reader root(const ReadContext& context, const YAML::Node& node);
+  static Reader root(const ReadContext& context, const YamlNode& node);
 
-  const YAML::Node& node() const { return node_; }
+  const YamlNode& node() const { return node_; }
   const std::string& path() const { return path_; }
   const YAML::Mark& mark() const { return mark_; }
   Location location() const;
@@ -67,10 +71,10 @@ class Reader {
   Errors& errors() const { return *context_->errors; }
   const ReadContext& context() const { return *context_; }
 
-  bool is_map() const { return node_.IsMap(); }
-  bool is_list() const { return node_.IsSequence(); }
-  bool is_scalar() const { return node_.IsScalar(); }
-  bool is_null() const { return !node_.IsDefined() || node_.IsNull(); }
+  bool is_map() const { return node_.is_map(); }
+  bool is_list() const { return node_.is_sequence(); }
+  bool is_scalar() const { return node_.is_scalar(); }
+  bool is_null() const { return node_.is_null(); }
   // "a map", "a list", "null" or the quoted scalar, for "expected X, got Y".
   std::string describe() const;
 
@@ -102,9 +106,10 @@ class Reader {
   std::vector<Reader> items() const;
   // key's value as a list (path "key[i]"); absent/null → empty.
   std::vector<Reader> get_list(std::string_view key) const;
-  // This node as a map: (key, value) pairs in file order, path "<this>.<key>";
+  // This node as a map: its entries in file order, values with path "<this>.<key>";
   // null → empty; not a map → error + empty. Non-scalar keys are reported.
-  std::vector<std::pair<std::string, Reader>> entries() const;
+  struct Entry;
+  std::vector<Entry> entries() const;
   // The mark of key's key token, or this node's mark when key is absent.
   YAML::Mark key_mark(std::string_view key) const;
 
@@ -169,14 +174,20 @@ class Reader {
  private:
   std::string child_path(std::string_view key) const;
   // The value of key and its key's mark.
-  std::optional<std::pair<YAML::Node, YAML::Mark>> find(std::string_view key) const;
+  std::optional<std::pair<YamlNode, YAML::Mark>> find(std::string_view key) const;
   // Present and not null.
   std::optional<Reader> present(std::string_view key) const;
 
   const ReadContext* context_;
-  YAML::Node node_;
+  YamlNode node_;
   std::string path_;
   YAML::Mark mark_;
+};
+
+struct Reader::Entry {
+  std::string key;
+  YAML::Mark key_mark;  // where the key is written
+  Reader value;
 };
 
 // Levenshtein distance, for "did you mean".

@@ -3,13 +3,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "config/checks.h"
 #include "config/error.h"
 #include "config/flow_references.h"
 #include "config/reader.h"
 #include "config/substitute.h"
+#include "config/yaml_tree.h"
 
 namespace uc::config {
 namespace {
@@ -29,6 +33,28 @@ TEST(ConfigError, Format) {
   EXPECT_EQ(errors.list()[1].to_string(), "f:0:0: n");
 }
 
+TEST(ConfigError, WriteCappedShowsTheFirstErrorsAndCountsTheRest) {
+  std::vector<ConfigError> errors;
+  for (int i = 1; i <= 250; ++i) errors.push_back({"a.yaml", i, 1, "k", "bad", ""});
+  std::ostringstream out;
+  write_capped(out, errors, 100);
+  const std::string text = out.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 101);
+  EXPECT_EQ(text.substr(0, text.find('\n')), "a.yaml:1:1: k: bad");
+  EXPECT_NE(text.find("a.yaml:100:1: k: bad\n\u2026 and 150 more\n"), std::string::npos) << text.substr(text.size() - 80);
+  EXPECT_EQ(text.find("a.yaml:101:1"), std::string::npos);
+
+  std::ostringstream few;
+  write_capped(few, {errors[0], errors[1]}, 100, "note: ");
+  EXPECT_EQ(few.str(), "note: a.yaml:1:1: k: bad\nnote: a.yaml:2:1: k: bad\n");
+  std::ostringstream exact;
+  write_capped(exact, std::vector<ConfigError>(errors.begin(), errors.begin() + 3), 3);
+  EXPECT_EQ(exact.str().find("more"), std::string::npos);
+  std::ostringstream notes;
+  write_capped(notes, std::vector<ConfigError>(errors.begin(), errors.begin() + 4), 3, "note: ");
+  EXPECT_NE(notes.str().find("note: \u2026 and 1 more\n"), std::string::npos);
+}
+
 TEST(Reader, EditDistanceAndSuggestions) {
   EXPECT_EQ(edit_distance("port", "prot"), 2U);
   EXPECT_EQ(edit_distance("", "abc"), 3U);
@@ -44,9 +70,9 @@ TEST(Reader, QuoteEscapesAndTruncates) {
 
 TEST(Reader, IntegersAndNumbers) {
   Errors errors;
-  const ReadContext ctx{"f", &errors, nullptr, nullptr, {}};
-  const Reader root = Reader::root(ctx, YAML::Load("{a: 0x10, b: -5, c: 99999999999999999999, d: 1.5e3, e: nan, "
-                                                   "f: '12', g: yes}"));
+  const auto tree = YamlTree::parse("{a: 0x10, b: -5, c: 99999999999999999999, d: 1.5e3, e: nan, f: '12', g: yes}");
+  const ReadContext ctx{"f", &errors, nullptr, nullptr, {}, nullptr, tree};
+  const Reader root = Reader::root(ctx, tree->document(0));
   EXPECT_EQ(root.get_int("a"), 16);
   EXPECT_EQ(root.get_int("b"), -5);
   EXPECT_EQ(root.get_int("c"), std::nullopt);

@@ -1,11 +1,11 @@
 #include "config/source_document.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <string>
+
+#include "config/yaml_tree.h"
 
 namespace uc::config {
 namespace {
@@ -27,22 +27,25 @@ class Converter {
  public:
   explicit Converter(const std::vector<std::string>& secret_keys) : secrets_(secret_keys) {}
 
-  nlohmann::json convert(const YAML::Node& node, const std::string& path) const {
-    if (is_secret(path) && node.IsScalar()) return kMaskedSecret;
-    if (node.IsMap()) {
+  nlohmann::json convert(const YamlNode& node, const std::string& path) const {
+    if (is_secret(path) && node.is_scalar()) return kMaskedSecret;
+    if (node.is_map()) {
       nlohmann::json out = nlohmann::json::object();
-      for (const auto& kv : node) {
-        const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : std::string("?");
-        out[key] = convert(kv.second, path.empty() ? key : path + "." + key);
+      for (std::size_t i = 0; i < node.size(); ++i) {
+        const std::string key = node.key(i).is_scalar() ? std::string(node.key(i).scalar()) : std::string("?");
+        out[key] = convert(node.value(i), path.empty() ? key : path + "." + key);
       }
       return out;
     }
-    if (node.IsSequence()) {
+    if (node.is_sequence()) {
       nlohmann::json out = nlohmann::json::array();
-      for (std::size_t i = 0; i < node.size(); ++i) out.push_back(convert(node[i], path + "[" + std::to_string(i) + "]"));
+      for (std::size_t i = 0; i < node.size(); ++i) out.push_back(convert(node.item(i), path + "[" + std::to_string(i) + "]"));
       return out;
     }
-    if (node.IsScalar()) return node.Tag() == "?" ? plain_scalar(node.Scalar()) : nlohmann::json(node.Scalar());
+    if (node.is_scalar()) {
+      const std::string text(node.scalar());
+      return node.is_plain() ? plain_scalar(text) : nlohmann::json(text);
+    }
     return nullptr;
   }
 
@@ -56,8 +59,8 @@ class Converter {
 }  // namespace
 
 nlohmann::json source_document(const SourceConfig& source) {
-  if (!source.document) return nlohmann::json::object();
-  return Converter(source.secret_keys).convert(*source.document, "");
+  if (!source.document_tree) return nlohmann::json::object();
+  return Converter(source.secret_keys).convert(source.document_tree->node(source.document_node), "");
 }
 
 }  // namespace uc::config

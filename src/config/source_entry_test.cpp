@@ -97,6 +97,22 @@ TEST(SourceEntry, FileSourcesKeepTheirDocumentToo) {
   EXPECT_EQ(doc["interval_ms"], 10);
 }
 
+// Each source's secret keys are its own: sources[1]'s are not sources[10]'s, whose path
+// starts with the same characters.
+TEST(SourceEntry, EverySourceOfAFileHasOnlyItsOwnSecretKeys) {
+  std::string yaml = "connector: {name: t}\nsources:\n";
+  for (int i = 0; i < 12; ++i) {
+    yaml += "  - {name: m" + std::to_string(i) + ", protocol: mqtt, endpoint: \"mqtt://127.0.0.1:1883\", topics: [a]" +
+            (i == 10 ? ", username: u, password: p" : "") + "}\n";
+  }
+  const auto r = make_loader().load_string(yaml, "c.yaml");
+  ASSERT_TRUE(r.ok()) << (r.errors.empty() ? "" : r.errors[0].to_string());
+  EXPECT_THAT(r.config->sources.at(1).secret_keys, ::testing::IsEmpty());
+  EXPECT_THAT(r.config->sources.at(10).secret_keys, ElementsAre("password", "username"));
+  EXPECT_EQ(source_document(r.config->sources.at(10))["password"], "***");
+  EXPECT_EQ(source_document(r.config->sources.at(11))["name"], "m11");
+}
+
 TEST(JsonPointer, FromKeyPaths) {
   EXPECT_EQ(json_pointer(""), "");
   EXPECT_EQ(json_pointer("port"), "/port");

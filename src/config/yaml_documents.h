@@ -1,4 +1,6 @@
-// YAML::LoadAll without yaml-cpp 0.7's endless loop.
+// YAML::LoadAll without yaml-cpp 0.7's endless loop. The loader reads files through
+// parse_events() (yaml_tree.h builds its tree in that one walk); load_documents() is the
+// same guard in front of LoadAll, for the benchmark that compares the two.
 //
 // yaml-cpp 0.7 (Debian 12) never returns from LoadAll on text such as `,a:` newline `"b`
 // or `- a` newline `,` (upstream jbeder/yaml-cpp#1040, fixed after 0.8 by #1319): when a
@@ -18,11 +20,15 @@
 // does this (every document of it consumes a token), so nothing valid is refused.
 // Only when the walk ends normally is the text given to YAML::LoadAll, which then
 // sees the same tokens and terminates; its other errors are thrown unchanged.
+// parse_events() is the same walk with a handler of the caller's (yaml_tree.h builds
+// its tree from it, in that one pass).
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 namespace uc::config {
@@ -30,5 +36,10 @@ namespace uc::config {
 // Every document of `text`. Throws YAML::Exception (ParserException for syntax,
 // DeepRecursion for nesting) like YAML::LoadAll, never loops.
 std::vector<YAML::Node> load_documents(const std::string& text);
+
+// Every event of every document of `text`, in order, to handler. Throws as
+// load_documents() does, where LoadAll would loop, and whatever handler throws.
+// Reads text where it is (no copy).
+void parse_events(std::string_view text, YAML::EventHandler& handler);
 
 }  // namespace uc::config

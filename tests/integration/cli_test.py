@@ -50,6 +50,20 @@ class Cli(unittest.TestCase):
         self.assertIn(f'{path}:3:3: connector: unknown key "colour"', r.stderr)
         self.assertIn(f"{path}:5:9: web_ui.port: must be between 1 and 65535, got 70000", r.stderr)
 
+    def test_validate_prints_the_first_hundred_errors_and_counts_the_rest(self):
+        wd = harness.Workdir("uc_cli_")
+        lines = ["connector: {name: x}", "sources:"]
+        lines += [f"  - {{name: s{i}, protocol: synthetic, colour: red}}" for i in range(250)]
+        path = wd.write("many.yaml", "\n".join(lines) + "\n")
+        r = run("validate", "--config", path)
+        self.assertEqual(r.returncode, 2)
+        err = r.stderr.splitlines()
+        self.assertEqual(len(err), 102, err[-3:])
+        self.assertEqual(err[0], f'{path}:3:37: sources[0]: unknown key "colour"')
+        self.assertEqual(err[99], f'{path}:102:38: sources[99]: unknown key "colour"')
+        self.assertEqual(err[100], "\u2026 and 150 more")
+        self.assertEqual(err[101], f"250 errors in {path}")
+
     def test_validate_and_run_end_on_yaml_that_made_yaml_cpp_loop(self):
         # yaml-cpp 0.7's LoadAll never returned on these (src/config/yaml_documents.h); the
         # subprocess timeout fails the test if it hangs again.

@@ -13,9 +13,14 @@
 #include <spdlog/spdlog.h>
 
 #include "core/record_codec.h"
+#include "sinks/file/torn_tail.h"
 
 namespace uc::sinks::file {
 namespace {
+
+// File names: <kPrefix><UTC start time>-<n><kSuffix>.
+constexpr const char* kPrefix = "records-";
+constexpr const char* kSuffix = ".jsonl";
 
 std::string errno_text(int e) { return std::strerror(e); }
 
@@ -52,6 +57,7 @@ Status FileSink::open_new_file() {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec) return {StatusCode::kUnavailable, "cannot create " + dir_ + ": " + ec.message()};
+  if (!tails_checked_) cut_torn_lines();
   std::time_t now = static_cast<std::time_t>(clock_.now_us() / 1'000'000);
   std::tm tm{};
   gmtime_r(&now, &tm);
@@ -61,7 +67,7 @@ Status FileSink::open_new_file() {
     // Zero-padded so that name order is write order.
     char seq[16];
     std::snprintf(seq, sizeof seq, "%06llu", static_cast<unsigned long long>(files_opened_ + 1 + attempt));
-    std::string candidate = dir_ + "/records-" + stamp + "-" + seq + ".jsonl";
+    std::string candidate = dir_ + "/" + kPrefix + stamp + "-" + seq + kSuffix;
     int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
     if (fd >= 0) {
       fd_ = fd;
@@ -77,6 +83,17 @@ Status FileSink::open_new_file() {
     }
   }
   return {StatusCode::kUnavailable, "cannot find a free file name in " + dir_};
+}
+
+void FileSink::cut_torn_lines() {
+  const TailRepair r = cut_torn_tails(dir_, kPrefix, kSuffix);
+  for (const Status& f : r.failures) spdlog::warn("file sink: cannot check for a torn last line: {}", f.message());
+  if (r.files_cut > 0) {
+    spdlog::warn("file sink: cut a torn last line from {} file(s) in {} ({} bytes); its records were not "
+                 "acknowledged and are written again",
+                 r.files_cut, dir_, r.bytes_cut);
+  }
+  tails_checked_ = true;
 }
 
 void FileSink::close_file() {
@@ -114,7 +131,11 @@ pipeline::WriteResult FileSink::write(const std::vector<Record>& batch) {
       if (errno == EINTR) continue;
       int e = errno;
       // Cut back to the last whole line so a retry does not leave a torn record.
-      if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) close_file();
+      // If that fails too, the file is checked again before the next one is opened.
+      if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
+        close_file();
+        tails_checked_ = false;
+      }
       return pipeline::WriteResult::retry({code_for_errno(e), "write " + path_ + ": " + errno_text(e)});
     }
     done += static_cast<std::size_t>(n);

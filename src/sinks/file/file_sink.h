@@ -4,7 +4,12 @@
 // A batch is delivered once it is written in full to the file (in the OS page cache:
 // it survives a crash of the connector; with fsync=true it is also synced to disk
 // before the batch is acknowledged). A failed write is cut back to the last whole
-// line and answered with a retry, so files never hold half a record.
+// line and answered with a retry, so files never hold half a record. A kill in the
+// middle of a write can still leave one (the process is gone before it can cut back):
+// before it opens its first file, the sink cuts every records-*.jsonl of its directory
+// after its last '\n' (torn_tail.h). The records of that line were never reported
+// delivered, so the buffer writes them again (the disk spool replays them after the
+// restart): no whole line is removed and no record is lost.
 // Rotation: a new file when the current one would exceed rotate_bytes or is older
 // than rotate_interval. A record whose JSON line is longer than max_record_bytes is
 // rejected for good (line-oriented consumers have limits); its batch-mates are written.
@@ -46,6 +51,9 @@ class FileSink final : public pipeline::Sink {
  private:
   Status open_new_file();
   void close_file();
+  // Cuts the torn last lines of the files in dir_ (once per start, and again after a
+  // cut-back in write() failed).
+  void cut_torn_lines();
 
   Options options_;
   const Clock& clock_;
@@ -56,6 +64,7 @@ class FileSink final : public pipeline::Sink {
   std::uint64_t size_ = 0;
   std::int64_t opened_at_us_ = 0;
   std::uint64_t files_opened_ = 0;
+  bool tails_checked_ = false;
   std::string buffer_;
 };
 
