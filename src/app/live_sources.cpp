@@ -4,6 +4,7 @@
 
 #include "app/registry.h"
 #include "config/source_document.h"
+#include "config/yaml_tree.h"
 #include "credentials/resolver.h"
 #include "normalize/config.h"
 #include "pipeline/metrics.h"
@@ -27,7 +28,9 @@ nlohmann::json status_entry(const nlohmann::json& status, const std::string& nam
 
 // The same entry as written: the same document (a source made in code has none: differs).
 bool same_entry(const config::SourceConfig& a, const config::SourceConfig& b) {
-  return a.document && b.document && YAML::Dump(*a.document) == YAML::Dump(*b.document);
+  return a.document_tree && b.document_tree &&
+         config::emit_yaml(a.document_tree->node(a.document_node)) ==
+             config::emit_yaml(b.document_tree->node(b.document_node));
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "config/yaml_documents.h"
+#include "config/yaml_tree.h"
 #include "credentials/store.h"
 
 namespace uc::app {
@@ -192,8 +193,10 @@ void ManagedSources::remove_stale_temporaries() const {
 }
 
 Status ManagedSources::upsert(const config::SourceConfig& source) {
-  if (!source.document) return Status(StatusCode::kInternal, "source " + source.name + " has no document to save");
-  Entry entry{source.name, YAML::Dump(*source.document)};
+  if (!source.document_tree) {
+    return Status(StatusCode::kInternal, "source " + source.name + " has no document to save");
+  }
+  Entry entry{source.name, config::emit_yaml(source.document_tree->node(source.document_node))};
   const auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.name == source.name; });
   if (it != entries_.end()) {
     *it = std::move(entry);

@@ -1,5 +1,7 @@
 #include "config/yaml_tree.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <limits>
 #include <optional>
@@ -177,6 +179,39 @@ YamlNode YamlNode::key(std::size_t i) const {
 YamlNode YamlNode::value(std::size_t i) const {
   if (!is_map() || i >= size()) return {};
   return {tree_, tree_->children_[tree_->nodes_[index_].begin + 2 * i + 1]};
+}
+
+namespace {
+
+void emit_node(YAML::Emitter& out, const YamlNode& node) {
+  if (node.is_map()) {
+    out << YAML::BeginMap;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      out << YAML::Key;
+      emit_node(out, node.key(i));
+      out << YAML::Value;
+      emit_node(out, node.value(i));
+    }
+    out << YAML::EndMap;
+  } else if (node.is_sequence()) {
+    out << YAML::BeginSeq;
+    for (std::size_t i = 0; i < node.size(); ++i) emit_node(out, node.item(i));
+    out << YAML::EndSeq;
+  } else if (node.is_scalar() && !node.is_plain()) {
+    out << YAML::DoubleQuoted << std::string(node.scalar());
+  } else if (node.is_scalar() && !node.scalar().empty()) {
+    out << std::string(node.scalar());
+  } else {
+    out << YAML::Null;
+  }
+}
+
+}  // namespace
+
+std::string emit_yaml(const YamlNode& node) {
+  YAML::Emitter out;
+  emit_node(out, node);
+  return out.c_str();
 }
 
 }  // namespace uc::config

@@ -94,4 +94,10 @@ class YamlTree {
   std::vector<std::uint32_t> roots_;
 };
 
+// The node as YAML text (block style) that reads back as the same node: a scalar that
+// was quoted in the file is quoted, a plain one is not; null is written as `~`. What the
+// API's managed file stores of a source (app/managed_sources.h), and how two entries are
+// compared.
+std::string emit_yaml(const YamlNode& node);
+
 }  // namespace uc::config
