@@ -1,24 +1,11 @@
 #include "api/connector_routes.h"
 
-#include <charconv>
+#include "api/tag_routes.h"
+
 #include <optional>
 
 namespace uc::api {
 namespace {
-
-// A non-negative integer query parameter; nullopt (and *error set) when invalid.
-std::optional<std::size_t> query_size(const Request& req, std::string_view name, std::size_t fallback,
-                                      std::size_t max, std::string* error) {
-  auto v = req.query_value(name);
-  if (!v) return fallback;
-  std::size_t n = 0;
-  auto res = std::from_chars(v->data(), v->data() + v->size(), n);
-  if (res.ec != std::errc() || res.ptr != v->data() + v->size() || n > max) {
-    *error = std::string(name) + " must be an integer between 0 and " + std::to_string(max);
-    return std::nullopt;
-  }
-  return n;
-}
 
 // One lane's DLQ as GET /api/dlq lists it; nullopt (and *error set) when it cannot be read.
 std::optional<nlohmann::json> lane_dlq(const pipeline::Lane& lane, std::size_t offset, std::size_t limit,
@@ -106,6 +93,8 @@ Status add_connector_routes(ApiServer& server, const ConnectorView& view) {
   s = server.add_route(
       "POST", "/api/dlq/replay", [p](const Request& req) { return replay_dlq(*p, req); },
       "Replay one target's DLQ (body {\"target\": T}) or every target's");
+  if (!s.is_ok()) return s;
+  s = add_tag_routes(server, p->latest_values(), p->clock());
   if (!s.is_ok()) return s;
   for (const SinkKind& kind : view.sinks) {
     if (!kind.has_diagnostics) continue;

@@ -4,6 +4,7 @@
 //                                             (limit 0..10000, default 100); 404 unknown target
 //   POST /api/dlq/replay  {"target": "T"}?    replays one target's DLQs (every target without
 //                                             a body) into its lanes: {"replayed": n}
+//   GET  /api/tags, /api/tags/{path...}       latest value per tag path (tag_routes.h)
 //   GET  /api/<sink>/diagnostics?target=T     for each sink kind with diagnostics
 //                                             (SinkSet::diagnose): {"ok": all ok, "targets": [...]};
 //                                             409 while the kind is not enabled, 404 unknown target

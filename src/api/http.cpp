@@ -1,5 +1,7 @@
 #include "api/http.h"
 
+#include <charconv>
+
 namespace uc::api {
 
 std::optional<std::string> Request::header(std::string_view lower_case_name) const {
@@ -17,6 +19,19 @@ std::optional<std::string> Request::query_value(std::string_view name) const {
 std::string Request::path_param(std::string_view name) const {
   auto it = path_params.find(std::string(name));
   return it == path_params.end() ? std::string() : it->second;
+}
+
+std::optional<std::size_t> query_size(const Request& req, std::string_view name, std::size_t fallback,
+                                      std::size_t max, std::string* error) {
+  auto v = req.query_value(name);
+  if (!v) return fallback;
+  std::size_t n = 0;
+  auto res = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (res.ec != std::errc() || res.ptr != v->data() + v->size() || n > max) {
+    *error = std::string(name) + " must be an integer between 0 and " + std::to_string(max);
+    return std::nullopt;
+  }
+  return n;
 }
 
 std::string dump_json(const nlohmann::json& j) {

@@ -65,4 +65,9 @@ using Handler = std::function<Response(const Request&)>;
 
 std::string dump_json(const nlohmann::json& j);
 
+// A query parameter that must be an integer in [0, max]: fallback when absent; nullopt (and
+// *error set to a message naming the parameter) when malformed or out of range.
+std::optional<std::size_t> query_size(const Request& req, std::string_view name, std::size_t fallback,
+                                      std::size_t max, std::string* error);
+
 }  // namespace uc::api

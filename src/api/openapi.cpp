@@ -18,10 +18,14 @@ nlohmann::json path_parameters(const std::string& pattern) {
   while (open != std::string::npos) {
     const std::size_t close = pattern.find('}', open);
     if (close == std::string::npos) break;
-    params.push_back({{"name", pattern.substr(open + 1, close - open - 1)},
-                      {"in", "path"},
-                      {"required", true},
-                      {"schema", {{"type", "string"}}}});
+    std::string name = pattern.substr(open + 1, close - open - 1);
+    nlohmann::json p = {{"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}};
+    if (name.size() > 3 && name.ends_with("...")) {
+      name.resize(name.size() - 3);
+      p["description"] = "the rest of the path: may contain '/' (as is or encoded as %2F)";
+    }
+    p["name"] = std::move(name);
+    params.push_back(std::move(p));
     open = pattern.find('{', close);
   }
   return params;
@@ -55,9 +59,14 @@ nlohmann::json operation(const Router::RouteInfo& route) {
 
 }  // namespace
 
+std::string openapi_path(std::string pattern) {
+  if (const auto at = pattern.find("...}"); at != std::string::npos) pattern.erase(at, 3);
+  return pattern;
+}
+
 nlohmann::json openapi_document(const Router& router) {
   nlohmann::json paths = nlohmann::json::object();
-  for (const auto& route : router.routes()) paths[route.pattern][lower(route.method)] = operation(route);
+  for (const auto& route : router.routes()) paths[openapi_path(route.pattern)][lower(route.method)] = operation(route);
   return {{"openapi", "3.0.3"},
           {"info", {{"title", "unified-connector API"}, {"version", "1"}}},
           {"paths", std::move(paths)},

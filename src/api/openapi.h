@@ -4,11 +4,15 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "api/router.h"
 
 namespace uc::api {
 
 nlohmann::json openapi_document(const Router& router);
+
+// A route pattern as an OpenAPI path: "{name...}" (router.h) becomes "{name}".
+std::string openapi_path(std::string pattern);
 
 }  // namespace uc::api

@@ -54,10 +54,20 @@ Status Router::add(std::string_view method, std::string_view pattern, Handler ha
   route.handler = std::move(handler);
   route.summary = std::move(summary);
   std::set<std::string_view> names;
-  for (auto part : split_path(pattern)) {
+  const auto parts = split_path(pattern);
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    std::string_view part = parts[i];
     Segment seg;
     if (part.size() >= 2 && part.front() == '{' && part.back() == '}') {
       auto name = part.substr(1, part.size() - 2);
+      if (name.size() > 3 && name.substr(name.size() - 3) == "...") {
+        if (i + 1 != parts.size()) {
+          return invalid_argument("route " + std::string(pattern) + ": '" + std::string(part) +
+                                  "' must be the last segment");
+        }
+        name.remove_suffix(3);
+        seg.is_rest = true;
+      }
       if (!is_param_name(name) || !names.insert(name).second) {
         return invalid_argument("route " + std::string(pattern) + ": bad or repeated parameter '" + std::string(part) +
                                 "'");
@@ -78,7 +88,7 @@ Status Router::add(std::string_view method, std::string_view pattern, Handler ha
     for (std::size_t i = 0; i < r.segments.size() && same; ++i) {
       const auto& a = r.segments[i];
       const auto& b = route.segments[i];
-      same = a.is_param == b.is_param && (a.is_param || a.text == b.text);
+      same = a.is_param == b.is_param && a.is_rest == b.is_rest && (a.is_param || a.text == b.text);
     }
     if (same) {
       return Status(StatusCode::kAlreadyExists,
@@ -91,9 +101,10 @@ Status Router::add(std::string_view method, std::string_view pattern, Handler ha
 
 bool Router::matches(const Route& route, const std::vector<std::string_view>& parts,
                      std::map<std::string, std::string>* params) {
-  if (route.segments.size() != parts.size()) return false;
+  const bool rest = !route.segments.empty() && route.segments.back().is_rest;
+  if (rest ? parts.size() < route.segments.size() : parts.size() != route.segments.size()) return false;
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    const auto& seg = route.segments[i];
+    const auto& seg = route.segments[std::min(i, route.segments.size() - 1)];
     if (seg.is_param) {
       if (parts[i].empty()) return false;
     } else if (seg.text != parts[i]) {
@@ -102,16 +113,22 @@ bool Router::matches(const Route& route, const std::vector<std::string_view>& pa
   }
   if (params != nullptr) {
     params->clear();
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      if (route.segments[i].is_param) (*params)[route.segments[i].text] = std::string(parts[i]);
+    for (std::size_t i = 0; i < route.segments.size(); ++i) {
+      const auto& seg = route.segments[i];
+      if (!seg.is_param) continue;
+      std::string value(parts[i]);
+      for (std::size_t k = i + 1; seg.is_rest && k < parts.size(); ++k) value.append("/").append(parts[k]);
+      (*params)[seg.text] = std::move(value);
     }
   }
   return true;
 }
 
 bool Router::more_specific(const Route& a, const Route& b) {
+  // 0 literal, 1 {name}, 2 {name...}: the lower rank at the first difference wins.
+  auto rank = [](const Segment& s) { return s.is_rest ? 2 : s.is_param ? 1 : 0; };
   for (std::size_t i = 0; i < a.segments.size() && i < b.segments.size(); ++i) {
-    if (a.segments[i].is_param != b.segments[i].is_param) return !a.segments[i].is_param;
+    if (rank(a.segments[i]) != rank(b.segments[i])) return rank(a.segments[i]) < rank(b.segments[i]);
   }
   return false;
 }

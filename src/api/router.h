@@ -2,8 +2,13 @@
 //
 // Patterns are absolute paths whose segments are literals or `{name}`
 // placeholders matching one non-empty segment: "/api/sources/{name}/start".
+// The last segment may be `{name...}`: it matches one or more non-empty segments and
+// the parameter is their text joined by '/' ("/api/tags/{path...}" matches
+// "/api/tags/plant/line1/temp" with path "plant/line1/temp"). The request path is
+// percent-decoded before matching, so "%2F" in such a parameter is a '/' like any other.
 // When several patterns match a path, the one with a literal earliest wins
-// ("/api/dlq/replay" beats "/api/dlq/{id}"). GET routes also answer HEAD.
+// ("/api/dlq/replay" beats "/api/dlq/{id}"), and `{name}` beats `{name...}` at the same
+// place. GET routes also answer HEAD.
 // The table is filled before the server starts and read-only afterwards, so
 // lookups take no lock.
 #pragma once
@@ -44,6 +49,7 @@ class Router {
   struct Segment {
     std::string text;
     bool is_param = false;
+    bool is_rest = false;  // {name...}: the last segment, matching one or more
   };
   struct Route {
     std::string method;

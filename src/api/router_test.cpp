@@ -57,6 +57,28 @@ TEST(Router, LiteralBeatsParameter) {
   EXPECT_EQ(call(r.match("GET", "/api/dlq/17")), "param");
 }
 
+TEST(Router, RestParameterTakesTheRemainingSegments) {
+  Router r;
+  ASSERT_TRUE(r.add("GET", "/api/tags/{path...}", named("rest")).is_ok());
+  ASSERT_TRUE(r.add("GET", "/api/tags/{one}/x", named("one")).is_ok());
+  auto m = r.match("GET", "/api/tags/plant/line1/temp");
+  EXPECT_EQ(call(m), "rest");
+  EXPECT_EQ(m.params["path"], "plant/line1/temp");
+  m = r.match("GET", "/api/tags/plant");
+  EXPECT_EQ(call(m), "rest");
+  EXPECT_EQ(m.params["path"], "plant");
+  EXPECT_EQ(call(r.match("GET", "/api/tags/plant/x")), "one");  // {one} beats {path...}
+  EXPECT_TRUE(r.match("GET", "/api/tags").allowed_methods.empty());
+  EXPECT_EQ(r.match("GET", "/api/tags/").handler, nullptr);
+  EXPECT_EQ(r.match("GET", "/api/tags/a//b").handler, nullptr);
+  EXPECT_EQ(r.match("GET", "/api/tags/a/b/").handler, nullptr);
+  EXPECT_EQ(r.add("GET", "/b/{p...}/c", named("x")).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.add("GET", "/b/{...}", named("x")).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.add("GET", "/api/tags/{other...}", named("x")).code(), StatusCode::kAlreadyExists);
+  EXPECT_TRUE(r.add("GET", "/api/tags/{single}", named("single")).is_ok());
+  EXPECT_EQ(call(r.match("GET", "/api/tags/plant")), "single");
+}
+
 TEST(Router, RejectsBadRoutes) {
   Router r;
   EXPECT_EQ(r.add("FETCH", "/x", named("x")).code(), StatusCode::kInvalidArgument);

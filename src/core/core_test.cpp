@@ -9,6 +9,7 @@
 
 #include "core/record.h"
 #include "core/status.h"
+#include "core/time_text.h"
 #include "core/utf8.h"
 #include "core/value.h"
 
@@ -90,6 +91,13 @@ TEST(Value, NumericForm) {
   EXPECT_EQ(d, 7.0);
   EXPECT_FALSE(value_to_double(Value{std::string("7")}, &d));
   EXPECT_FALSE(value_to_double(Value{}, &d));
+}
+
+TEST(TimeText, Rfc3339UtcWithMilliseconds) {
+  EXPECT_EQ(utc_text(1'714'557'600'123'456), "2024-05-01T10:00:00.123Z");
+  EXPECT_EQ(utc_text(1), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(utc_text(0), "");
+  EXPECT_EQ(utc_text(-5), "");
 }
 
 TEST(Base64, Rfc4648Vectors) {

@@ -9,22 +9,17 @@
 #include <ctime>
 #include <thread>
 
+#include "core/time_text.h"
 #include "pipeline/source_loop.h"
 
 namespace uc::pipeline {
 
 namespace {
 
-// "2024-05-01T10:00:00.123Z" for µs since the epoch; null for 0 (never).
-nlohmann::json utc_text(std::int64_t us) {
+// The UTC text of µs since the epoch; null for 0 (never).
+nlohmann::json utc_json(std::int64_t us) {
   if (us <= 0) return nullptr;
-  const auto seconds = static_cast<std::time_t>(us / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char text[40];
-  const std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>((us / 1000) % 1000));
-  return std::string(text);
+  return utc_text(us);
 }
 
 }  // namespace
@@ -76,8 +71,10 @@ class InFlight : public std::enable_shared_from_this<InFlight> {
 class SourceRunner final : public Emitter {
  public:
   SourceRunner(std::unique_ptr<Source> source, std::unique_ptr<normalize::Normalizer> normalizer,
-               std::vector<Lane*> lanes, std::string protocol, const Clock& clock, SourceRuntimeOptions runtime)
-      : source_(std::move(source)),
+               std::vector<Lane*> lanes, std::string protocol, const Clock& clock, SourceRuntimeOptions runtime,
+               LatestValues& latest)
+      : latest_(latest),
+        source_(std::move(source)),
         lanes_(std::move(lanes)),
         protocol_(std::move(protocol)),
         clock_(clock),
@@ -104,6 +101,7 @@ class SourceRunner final : public Emitter {
     if (!s.is_ok()) return s;
     source_ = std::move(source);
     set_normalizer(std::move(normalizer));
+    latest_.reset();
     return Status::ok();
   }
 
@@ -115,6 +113,7 @@ class SourceRunner final : public Emitter {
     records.reserve(batch.size());
     normalizer_->normalize_batch(std::move(batch), clock_.now_us(), records);
     counters_->normalized += records.size();
+    latest_.update(records);
     if (collision_log_.count() != counters_->path_collisions.load(std::memory_order_relaxed)) {
       counters_->path_collisions.store(collision_log_.count(), std::memory_order_relaxed);
       std::string summary = collision_log_.summary();
@@ -211,6 +210,7 @@ class SourceRunner final : public Emitter {
     });
   }
 
+  LatestValues::Writer latest_;  // the source thread's only
   std::unique_ptr<Source> source_;
   std::unique_ptr<normalize::Normalizer> normalizer_;
   std::vector<Lane*> lanes_;
@@ -236,7 +236,8 @@ class SourceRunner final : public Emitter {
   telemetry::RateLimitedLog state_log_{clock_, 3, std::chrono::seconds(60)};
 };
 
-Pipeline::Pipeline(const Clock& clock) : clock_(clock) {}
+Pipeline::Pipeline(const Clock& clock, std::size_t latest_values_capacity)
+    : clock_(clock), latest_values_(latest_values_capacity) {}
 
 Pipeline::~Pipeline() {
   if (started_ && !stopped_) stop(std::chrono::milliseconds(0));
@@ -269,7 +270,7 @@ Status Pipeline::add_source(std::unique_ptr<Source> source, std::unique_ptr<norm
   if (lanes.empty()) return invalid_argument("source " + source->name() + " has no target");
   if (find(source->name()) != nullptr) return {StatusCode::kAlreadyExists, "source " + source->name() + " exists"};
   auto runner = std::make_unique<SourceRunner>(std::move(source), std::move(normalizer), std::move(lanes),
-                                               std::move(protocol), clock_, std::move(runtime));
+                                               std::move(protocol), clock_, std::move(runtime), latest_values_);
   if (started_ && !stopped_) {
     Status s = runner->start();
     if (!s.is_ok()) return s;
@@ -321,6 +322,7 @@ Status Pipeline::replace_source(std::unique_ptr<Source> source, std::unique_ptr<
   if (r == nullptr) return not_found("no source named \"" + source->name() + "\"");
   const bool was_running = r->running();
   r->stop();
+  latest_values_.drop_source(r->source().name());  // its paths may change with it
   Status s = r->replace(std::move(source), std::move(normalizer), std::move(runtime));
   if (!s.is_ok()) return s;
   return was_running ? r->start() : Status::ok();
@@ -339,6 +341,7 @@ Status Pipeline::remove_source(const std::string& name, std::chrono::millisecond
   }
   if (!runner) return not_found("no source named \"" + name + "\"");
   runner->stop();
+  latest_values_.drop_source(name);
   const std::int64_t deadline = clock_.steady_us() + std::chrono::microseconds(drain_timeout).count();
   if (drain_timeout.count() > 0 && !runner->wait_settled(deadline)) {
     return {StatusCode::kDeadlineExceeded, "source " + name + " removed; some of its records were not yet durable after " +
@@ -446,7 +449,7 @@ nlohmann::json Pipeline::status() const {
                   {"protocol", r->protocol()},
                   {"state", component_state_name(r->state())},
                   {"last_error", r->last_error()},
-                  {"last_error_at", utc_text(r->last_error_at_us())},
+                  {"last_error_at", utc_json(r->last_error_at_us())},
                   {"targets", targets}});
     j["sources"].push_back(std::move(entry));
   }

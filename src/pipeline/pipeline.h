@@ -4,6 +4,10 @@
 // source's thread and normalizes there. The pipeline's own methods (add_*, start,
 // stop, status) are called from the control thread.
 //
+// Latest values: publish() also writes each record into latest_values() (one slot per tag
+// path, latest_values.h); a source's tags are dropped from it when the source is removed or
+// replaced.
+//
 // Shutdown (stop): sources are stopped first, so nothing new arrives; then every lane
 // delivers what it holds until the drain deadline; what is still undelivered then is
 // dropped, counted (reason "shutdown") and logged.
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "normalize/normalizer.h"
+#include "pipeline/latest_values.h"
 #include "pipeline/lane.h"
 #include "pipeline/source.h"
 #include "pipeline/source_loop.h"
@@ -38,7 +43,7 @@ class SourceRunner;
 
 class Pipeline {
  public:
-  explicit Pipeline(const Clock& clock);
+  explicit Pipeline(const Clock& clock, std::size_t latest_values_capacity = LatestValues::kDefaultCapacity);
   ~Pipeline();
   Pipeline(const Pipeline&) = delete;
   Pipeline& operator=(const Pipeline&) = delete;
@@ -92,11 +97,15 @@ class Pipeline {
   Result<std::uint64_t> replay_dlq(const std::string& target);
   // kStopped for an unknown name.
   ComponentState source_state(const std::string& name) const;
+  // Thread-safe; what GET /api/tags reads.
+  const LatestValues& latest_values() const { return latest_values_; }
+  const Clock& clock() const { return clock_; }
 
  private:
   SourceRunner* find(const std::string& name) const;
 
   const Clock& clock_;
+  LatestValues latest_values_;  // before sources_: their Writers point into it
   std::vector<std::unique_ptr<Lane>> lanes_;
   mutable std::mutex sources_mu_;  // sources_ (the list; each runner guards itself)
   std::vector<std::unique_ptr<SourceRunner>> sources_;

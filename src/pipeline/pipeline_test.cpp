@@ -451,6 +451,34 @@ TEST(PipelineRemove, RemovesOneSourceWhileTheOtherRuns) {
   p.stop(std::chrono::seconds(5));
 }
 
+// publish() feeds the latest-value table; removing or replacing a source drops the paths it
+// wrote last (here b shares tag0..tag2 with a and wrote them last).
+TEST(PipelineRemove, LatestValuesFollowPublishAndRemoval) {
+  SystemClock clock;
+  Pipeline p(clock);
+  ASSERT_TRUE(p.add_lane(opts("t1"), std::make_unique<CollectingSink>()).is_ok());
+  auto a = std::make_unique<ManualSource>("a");
+  auto b = std::make_unique<ManualSource>("b");
+  auto* pa = a.get();
+  auto* pb = b.get();
+  ASSERT_TRUE(p.add_source(std::move(a), normalizer("a"), {"t1"}, "synthetic").is_ok());
+  ASSERT_TRUE(p.add_source(std::move(b), normalizer("b"), {"t1"}, "synthetic").is_ok());
+  ASSERT_TRUE(p.start().is_ok());
+  ASSERT_TRUE(pa->context()->publish(samples(5)));
+  ASSERT_TRUE(pb->context()->publish(samples(3)));
+  LatestValues::Query all;
+  auto page = p.latest_values().list(all);
+  ASSERT_EQ(page.total, 5u);
+  EXPECT_EQ(page.tags.front().tag->source_name, "b");
+  EXPECT_EQ(page.tags.back().tag->source_name, "a");
+  EXPECT_EQ(page.tags.back().value_str, "4");
+  ASSERT_TRUE(p.remove_source("a").is_ok());
+  EXPECT_EQ(p.latest_values().size(), 3u);
+  ASSERT_TRUE(p.replace_source(std::make_unique<ManualSource>("b"), normalizer("b")).is_ok());
+  EXPECT_EQ(p.latest_values().size(), 0u);
+  p.stop(std::chrono::seconds(5));
+}
+
 TEST(PipelineRemove, DrainTimesOutWhileTheSinkIsDown) {
   SystemClock clock;
   Pipeline p(clock);

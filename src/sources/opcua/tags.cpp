@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "normalize/glob.h"
 #include "protocols/opcua/generated/node_ids.h"
 #include "protocols/opcua/generated/status_codes.h"
 
@@ -80,27 +81,6 @@ Status walk_path(Client& client, const std::vector<PathSegment>& path, ua::NodeI
 // Browse requests carry at most this many nodes when the server states no MaxNodesPerBrowse.
 constexpr std::size_t kDefaultBrowseBatch = 1000;
 
-bool glob_segment(std::string_view p, std::string_view s) {
-  // '*' within one segment, iterative with backtracking.
-  std::size_t pi = 0, si = 0, star = std::string_view::npos, mark = 0;
-  while (si < s.size()) {
-    if (pi < p.size() && (p[pi] == s[si] || p[pi] == '?')) {
-      ++pi;
-      ++si;
-    } else if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = si;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1;
-      si = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
-}
-
 std::vector<std::string_view> split_path(std::string_view s) {
   std::vector<std::string_view> out;
   while (!s.empty()) {
@@ -113,18 +93,6 @@ std::vector<std::string_view> split_path(std::string_view s) {
   return out;
 }
 
-bool glob_segments(const std::vector<std::string_view>& p, std::size_t pi, const std::vector<std::string_view>& s,
-                          std::size_t si) {
-  if (pi == p.size()) return si == s.size();
-  if (p[pi] == "**") {
-    for (std::size_t k = si; k <= s.size(); ++k) {
-      if (glob_segments(p, pi + 1, s, k)) return true;
-    }
-    return false;
-  }
-  return si < s.size() && glob_segment(p[pi], s[si]) && glob_segments(p, pi + 1, s, si + 1);
-}
-
 // The first target of a translated path that is complete and on this server.
 const ua::BrowsePathTarget* local_target(const ua::BrowsePathResult& r) {
   for (const auto& x : r.targets) {
@@ -134,10 +102,6 @@ const ua::BrowsePathTarget* local_target(const ua::BrowsePathResult& r) {
 }
 
 }  // namespace
-
-bool glob_match(std::string_view pattern, std::string_view path) {
-  return glob_segments(split_path(pattern), 0, split_path(path), 0);
-}
 
 ua::MonitoringParameters item_parameters(const Options& options, const NodeConfig* node) {
   ItemOverrides none;
@@ -354,7 +318,7 @@ Status TagResolver::discover(Client& client, const BrowseConfig& b, std::vector<
           const ua::NodeId& child = r.node_id.node_id;
           if (!seen.insert(ua::to_string(child)).second) continue;
           std::string rel = it.rel.empty() ? short_name(r.browse_name) : it.rel + "/" + short_name(r.browse_name);
-          if (r.node_class == ua::NodeClass::kVariable && glob_match(b.pattern, rel)) {
+          if (r.node_class == ua::NodeClass::kVariable && normalize::glob_match(b.pattern, rel)) {
             Tag t;
             t.address = ua::to_string(child);
             t.node = child;

@@ -60,10 +60,6 @@ class TagResolver {
   std::string source_;
 };
 
-// True when `path` (segments separated by '/') matches `pattern`, where '*' matches within
-// one segment and a "**" segment matches any number of segments.
-bool glob_match(std::string_view pattern, std::string_view path);
-
 // The TranslateBrowsePathsToNodeIds request for a parsed browse path from the Root folder:
 // hierarchical references (with subtypes) forward; a segment without a namespace index
 // takes the one of the segment before it (the first: 0).

@@ -40,16 +40,5 @@ TEST(OpcuaSourceValue, ArraysAndMatricesFlatten) {
   EXPECT_EQ(to_value(ua::Variant::array(std::vector<std::int32_t>{})), Value(Array{}));
 }
 
-TEST(OpcuaSourceGlob, SegmentsAndDoubleStar) {
-  EXPECT_TRUE(glob_match("**", "a/b/c"));
-  EXPECT_TRUE(glob_match("**", "a"));
-  EXPECT_TRUE(glob_match("Line*/**/Speed", "Line1/Mixer/Speed"));
-  EXPECT_TRUE(glob_match("Line*/**/Speed", "Line1/Speed"));
-  EXPECT_FALSE(glob_match("Line*/Speed", "Line1/Mixer/Speed"));
-  EXPECT_TRUE(glob_match("*/Temp?", "Oven/Temp1"));
-  EXPECT_FALSE(glob_match("*/Temp?", "Oven/Temp12"));
-  EXPECT_FALSE(glob_match("a/b", "a"));
-}
-
 }  // namespace
 }  // namespace uc::sources::opcua
