@@ -5,7 +5,8 @@
 //   POST /api/dlq/replay  {"target": "T"}?    replays one target's DLQs (every target without
 //                                             a body) into its lanes: {"replayed": n}
 //   GET  /api/<sink>/diagnostics?target=T     for each sink kind with diagnostics
-//                                             (SinkSet::diagnose): {"ok": all ok, "targets": [...]};
+//                                             (SinkSet::diagnose): {"ok": all ok, "delivery":
+//                                             running|stopped (POST /api/<sink>/stop), "targets": [...]};
 //                                             409 while the kind is not enabled, 404 unknown target
 //
 // Handlers run on the server's worker threads and read the pipeline through its

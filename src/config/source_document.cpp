@@ -57,7 +57,11 @@ class Converter {
 
 nlohmann::json source_document(const SourceConfig& source) {
   if (!source.document) return nlohmann::json::object();
-  return Converter(source.secret_keys).convert(*source.document, "");
+  return yaml_document(*source.document, source.secret_keys);
+}
+
+nlohmann::json yaml_document(const YAML::Node& node, const std::vector<std::string>& secret_keys) {
+  return Converter(secret_keys).convert(node, "");
 }
 
 }  // namespace uc::config
