@@ -255,9 +255,9 @@ nlohmann::json Connector::status() const {
   j["unavailable_features"] = unavailable_;
   for (const auto& kind : sinks_) {
     if (kind.registration->status != nullptr) {
-      const std::string name(kind.registration->name);
-      j[name] = config_.read([&](const config::Config& c) { return kind.registration->status(c, kind.set.get()); });
-      j[name]["delivery"] = pipeline_->delivery_state(name);
+      const std::string sink(kind.registration->name);
+      j[sink] = config_.read([&](const config::Config& c) { return kind.registration->status(c, kind.set.get()); });
+      j[sink]["delivery"] = pipeline_->delivery_state(sink);
     }
   }
   return j;
