@@ -86,6 +86,11 @@ void LiveZerobus::merge(const nlohmann::json& body, YAML::Node& section, std::op
                                  "${credential:NAME} reference"});
     return;
   }
+  if (body.contains("auth") && body["auth"].is_object() && body["auth"].contains("client_secret") &&
+      !body["auth"]["client_secret"].is_string() && !body["auth"]["client_secret"].is_null()) {
+    change.errors.push_back({"/auth/client_secret", "expected a string"});
+    return;
+  }
   nlohmann::json merged = config::yaml_document(section, {});
   if (!merged.is_object()) merged = nlohmann::json::object();
   for (const auto& [key, value] : body.items()) {
@@ -107,8 +112,8 @@ void LiveZerobus::merge(const nlohmann::json& body, YAML::Node& section, std::op
   // store: the managed file holds only the reference.
   if (merged.contains("auth") && merged["auth"].is_object() && merged["auth"].contains("client_secret")) {
     auto& s = merged["auth"]["client_secret"];
-    if (s.is_string() && !is_credential_reference(s.get<std::string>())) {
-      const std::string value = s.get<std::string>();
+    if (!s.is_null() && !(s.is_string() && is_credential_reference(s.get<std::string>()))) {
+      const std::string value = s.is_string() ? s.get<std::string>() : s.dump();
       if (value.empty() || value.size() > credentials::kMaxValueBytes) {
         change.errors.push_back({"/auth/client_secret", "must be 1 to " + std::to_string(credentials::kMaxValueBytes) +
                                                             " bytes"});
