@@ -71,7 +71,7 @@ Response replay_dlq(pipeline::Pipeline& pipeline, const Request& req) {
   return Response::json({{"replayed", *n}});
 }
 
-Response diagnostics(const SinkKind& kind, const Request& req) {
+Response diagnostics(const pipeline::Pipeline& pipeline, const SinkKind& kind, const Request& req) {
   if (kind.set == nullptr) return Response::error(409, "not_enabled", kind.name + " is not enabled");
   auto targets = kind.set->diagnose(req.query_value("target").value_or(""));
   if (!targets.is_ok()) {
@@ -79,7 +79,7 @@ Response diagnostics(const SinkKind& kind, const Request& req) {
   }
   bool ok = true;
   for (const auto& t : *targets) ok = ok && t.value("ok", false);
-  return Response::json({{"ok", ok}, {"targets", *targets}});
+  return Response::json({{"ok", ok}, {"delivery", pipeline.delivery_state(kind.name)}, {"targets", *targets}});
 }
 
 }  // namespace
@@ -99,7 +99,7 @@ Status add_connector_routes(ApiServer& server, const ConnectorView& view) {
   for (const SinkKind& kind : view.sinks) {
     if (!kind.has_diagnostics) continue;
     s = server.add_route("GET", "/api/" + kind.name + "/diagnostics",
-                         [kind](const Request& req) { return diagnostics(kind, req); },
+                         [p, kind](const Request& req) { return diagnostics(*p, kind, req); },
                          "Per-target checks of the " + kind.name + " sink (?target)");
     if (!s.is_ok()) return s;
   }

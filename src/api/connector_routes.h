@@ -6,7 +6,8 @@
 //                                             a body) into its lanes: {"replayed": n}
 //   GET  /api/tags, /api/tags/{path...}       latest value per tag path (tag_routes.h)
 //   GET  /api/<sink>/diagnostics?target=T     for each sink kind with diagnostics
-//                                             (SinkSet::diagnose): {"ok": all ok, "targets": [...]};
+//                                             (SinkSet::diagnose): {"ok": all ok, "delivery":
+//                                             running|stopped (POST /api/<sink>/stop), "targets": [...]};
 //                                             409 while the kind is not enabled, 404 unknown target
 //
 // Handlers run on the server's worker threads and read the pipeline through its

@@ -1,5 +1,7 @@
 #include "api/source_routes.h"
 
+#include <charconv>
+
 namespace uc::api {
 namespace {
 
@@ -58,6 +60,56 @@ Response get_one(const SourceControl& control, const Request& req) {
   return Response::json(*view);
 }
 
+// A query parameter in [min, max]; nullopt (and *error set) when invalid.
+std::optional<std::int64_t> query_int(const Request& req, std::string_view name, std::int64_t fallback,
+                                      std::int64_t min, std::int64_t max, std::string* error) {
+  auto v = req.query_value(name);
+  if (!v) return fallback;
+  std::int64_t n = 0;
+  auto res = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (res.ec != std::errc() || res.ptr != v->data() + v->size() || n < min || n > max) {
+    *error = std::string(name) + " must be an integer between " + std::to_string(min) + " and " + std::to_string(max);
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<SourceControl::TestLimits> test_limits(const Request& req, std::string* error) {
+  const SourceControl::TestLimits d;
+  auto n = query_int(req, "max_records", static_cast<std::int64_t>(d.max_records), 1,
+                     static_cast<std::int64_t>(SourceControl::kMaxTestRecords), error);
+  auto t = query_int(req, "timeout_ms", d.timeout.count(), 100, SourceControl::kMaxTestTimeout.count(), error);
+  if (!n || !t) return std::nullopt;
+  return SourceControl::TestLimits{static_cast<std::size_t>(*n), std::chrono::milliseconds(*t)};
+}
+
+Response test_response(const SourceControl::Change& change) {
+  if (!change.errors.empty() || change.status.is_ok()) return change_response(change, 200);
+  const nlohmann::json details = change.view.is_object() ? change.view : nlohmann::json::object();
+  switch (change.status.code()) {
+    case StatusCode::kDeadlineExceeded: return Response::error(504, "timeout", change.status.message(), details);
+    case StatusCode::kUnavailable: return Response::error(502, "source_error", change.status.message(), details);
+    case StatusCode::kResourceExhausted: return Response::error(503, "busy", change.status.message(), details);
+    default: return Response::from_status(change.status);
+  }
+}
+
+Response test_named(SourceControl& control, const Request& req) {
+  std::string error;
+  auto limits = test_limits(req, &error);
+  if (!limits) return Response::error(400, "invalid_query", error);
+  return test_response(control.test(req.path_param("name"), *limits));
+}
+
+Response test_body(SourceControl& control, const Request& req) {
+  std::string error;
+  auto limits = test_limits(req, &error);
+  if (!limits) return Response::error(400, "invalid_query", error);
+  std::string entry;
+  if (auto bad = check_object(req, &entry)) return *bad;
+  return test_response(control.test_entry(entry, *limits));
+}
+
 }  // namespace
 
 Status add_source_routes(ApiServer& server, SourceControl& control) {
@@ -82,6 +134,10 @@ Status add_source_routes(ApiServer& server, SourceControl& control) {
        "Start a stopped source"},
       {"POST", "/api/sources/{name}/stop", [c](const Request& r) { return result_response(c->stop(r.path_param("name"))); },
        "Stop a source (it stays configured)"},
+      {"POST", "/api/sources/{name}/test", [c](const Request& r) { return test_named(*c, r); },
+       "One-shot read of a configured source (?max_records, timeout_ms); nothing reaches a sink"},
+      {"POST", "/api/sources/test", [c](const Request& r) { return test_body(*c, r); },
+       "One-shot read of a source entry not yet added (body as POST /api/sources)"},
   };
   for (const auto& r : routes) {
     if (Status s = server.add_route(r.method, r.pattern, r.handler, r.summary); !s.is_ok()) return s;

@@ -11,14 +11,29 @@
 //   DELETE /api/sources/{name}?spool=keep|drain  stops and removes it → 200
 //                                           {"removed", "spool", "drained"}; see SourceControl
 //   POST   /api/sources/{name}/start|stop   → 200 view
+//   POST   /api/sources/{name}/test?max_records=N&timeout_ms=T
+//                                           a one-shot read, as the `read` command: the source
+//                                           is built again beside the running one, with its own
+//                                           connection, and read until N records (default 10,
+//                                           1..1000) or T ms (default 5000, 100..30000); nothing
+//                                           reaches a sink → 200 {"source", "protocol",
+//                                           "records": [normalized records], "count", "complete"
+//                                           (N reached), "elapsed_ms", "state", "last_error"}
+//   POST   /api/sources/test?...            the same for a body (a source entry not yet added,
+//                                           checked like POST /api/sources)
 //
 // Errors (http.h shape): 400 "malformed_json" (not a JSON object), 400 "invalid_source" with
 // details.errors [{"pointer": "/port", "message": the text `validate` prints for the key}],
 // 400 "invalid_query" (spool), 404 "not_found", 409 "already_exists" (POST of a taken name),
 // 409 "conflict" (a disabled source started, a target without a lane), 501 "not_implemented"
 // (a protocol this build cannot run), 503 "unavailable" (the connector is stopping).
+// A test also answers 502 "source_error" (the source failed and read nothing; details: the
+// test's view with the source's last_error), 504 "timeout" (nothing read within T ms;
+// details: the view, with what was tried), 503 "busy" (kMaxConcurrentTests running).
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -61,6 +76,20 @@ class SourceControl {
   virtual Result<nlohmann::json> remove(const std::string& name, SpoolMode spool) = 0;
   virtual Result<nlohmann::json> start(const std::string& name) = 0;
   virtual Result<nlohmann::json> stop(const std::string& name) = 0;
+
+  // A one-shot read (the test routes above). Outcome: field errors (a body), else status
+  // with the view as details (NOT_FOUND, DEADLINE_EXCEEDED nothing read, UNAVAILABLE the
+  // source failed, RESOURCE_EXHAUSTED too many tests at once), else the view. Blocks the
+  // calling worker for at most limits.timeout plus the source's stop.
+  struct TestLimits {
+    std::size_t max_records = 10;
+    std::chrono::milliseconds timeout{5000};
+  };
+  static constexpr std::size_t kMaxTestRecords = 1000;
+  static constexpr std::chrono::milliseconds kMaxTestTimeout{30000};
+  static constexpr std::size_t kMaxConcurrentTests = 2;
+  virtual Change test(const std::string& name, const TestLimits& limits) = 0;
+  virtual Change test_entry(const std::string& entry, const TestLimits& limits) = 0;
 };
 
 // Adds the routes to a server that is not started yet; control must outlive it.

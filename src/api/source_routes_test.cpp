@@ -62,8 +62,35 @@ class FakeControl final : public SourceControl {
   Result<json> start(const std::string& name) override { return set_state(name, "connecting"); }
   Result<json> stop(const std::string& name) override { return set_state(name, "stopped"); }
 
+  // A test answers with the scripted status (the view as details) and records the limits.
+  Change test(const std::string& name, const TestLimits& limits) override {
+    last_limits = limits;
+    Change c;
+    if (sources.count(name) == 0) {
+      c.status = not_found("no source named \"" + name + "\"");
+      return c;
+    }
+    c.status = test_status;
+    c.view = {{"source", name}, {"records", json::array()}, {"last_error", test_status.message()}};
+    return c;
+  }
+  Change test_entry(const std::string& entry, const TestLimits& limits) override {
+    const json body = json::parse(entry);
+    if (!body.contains("name")) {
+      Change c;
+      c.errors.push_back({"/name", "missing required key \"name\""});
+      return c;
+    }
+    sources[body["name"]];  // so that test() finds it
+    auto c = test(body["name"], limits);
+    sources.erase(body["name"]);
+    return c;
+  }
+
   std::map<std::string, json> sources;
   SpoolMode last_spool = SpoolMode::kKeep;
+  Status test_status;
+  TestLimits last_limits;
 
  private:
   Result<json> set_state(const std::string& name, const char* state) {
@@ -185,6 +212,54 @@ TEST_F(SourceRoutesTest, OpenApiListsEveryRouteServed) {
   EXPECT_EQ(documented, served);
   EXPECT_TRUE(served.count({"delete", "/api/sources/{name}"}));
   EXPECT_EQ(doc["paths"]["/api/sources/{name}"]["get"]["parameters"][0]["name"], "name");
+}
+
+TEST_F(SourceRoutesTest, TestRoutesMapOutcomesAndCheckLimits) {
+  auto r = call("POST", "/api/sources/a/test");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(control_.last_limits.max_records, 10u);
+  EXPECT_EQ(control_.last_limits.timeout, std::chrono::milliseconds(5000));
+  r = call("POST", "/api/sources/a/test", {}, {{"max_records", "3"}, {"timeout_ms", "250"}});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(control_.last_limits.max_records, 3u);
+  EXPECT_EQ(control_.last_limits.timeout, std::chrono::milliseconds(250));
+  for (auto q : std::vector<std::multimap<std::string, std::string>>{
+           {{"max_records", "0"}}, {{"max_records", "1001"}}, {{"max_records", "x"}}, {{"timeout_ms", "99"}},
+           {{"timeout_ms", "30001"}}, {{"timeout_ms", "-1"}}, {{"timeout_ms", "5s"}}}) {
+    r = call("POST", "/api/sources/a/test", {}, q);
+    EXPECT_EQ(r.status, 400) << q.begin()->first << "=" << q.begin()->second;
+    EXPECT_EQ(error_of(r)["code"], "invalid_query");
+  }
+  r = call("POST", "/api/sources/nope/test");
+  EXPECT_EQ(r.status, 404);
+  control_.test_status = Status(StatusCode::kDeadlineExceeded, "nothing read within 250 ms");
+  r = call("POST", "/api/sources/a/test");
+  EXPECT_EQ(r.status, 504);
+  EXPECT_EQ(error_of(r)["code"], "timeout");
+  EXPECT_EQ(error_of(r)["details"]["source"], "a");
+  control_.test_status = unavailable("connection refused");
+  r = call("POST", "/api/sources/a/test");
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(error_of(r)["code"], "source_error");
+  EXPECT_EQ(error_of(r)["details"]["last_error"], "connection refused");
+  control_.test_status = Status(StatusCode::kResourceExhausted, "2 tests are running");
+  EXPECT_EQ(call("POST", "/api/sources/a/test").status, 503);
+}
+
+TEST_F(SourceRoutesTest, TestOfABodyChecksItFirst) {
+  auto r = call("POST", "/api/sources/test", "{\"name\": \"b\"}");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["source"], "b");
+  EXPECT_EQ(control_.sources.count("b"), 0u);
+  r = call("POST", "/api/sources/test", "{}");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(error_of(r)["details"]["errors"][0]["pointer"], "/name");
+  EXPECT_EQ(call("POST", "/api/sources/test", "[1]").status, 400);
+  EXPECT_EQ(call("POST", "/api/sources/test", "{\"name\":").status, 400);
+  // A source named "test" is still reachable by GET; POST .../test of the body wins.
+  control_.sources["test"] = {{"name", "test"}};
+  EXPECT_EQ(call("GET", "/api/sources/test").status, 200);
+  EXPECT_EQ(call("POST", "/api/sources/test/test").status, 200);
 }
 
 }  // namespace

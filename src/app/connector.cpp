@@ -12,6 +12,7 @@
 
 #include "api/api_server.h"
 #include "api/connector_routes.h"
+#include "api/zerobus_routes.h"
 #include "app/components.h"
 #include "app/load_config.h"
 #include "app/registry.h"
@@ -221,6 +222,8 @@ Status Connector::add_api(const config::Config& cfg) {
         "Re-read the configuration file and the managed file; apply the difference in sources");
     if (!s.is_ok()) return s;
   }
+  live_zerobus_ = std::make_unique<LiveZerobus>(config_, *pipeline_, managed_.get());
+  if (Status s = api::add_zerobus_routes(*api_, *live_zerobus_); !s.is_ok()) return s;
   return api::add_source_routes(*api_, *live_sources_);
 }
 
@@ -254,8 +257,9 @@ nlohmann::json Connector::status() const {
   j["unavailable_features"] = unavailable_;
   for (const auto& kind : sinks_) {
     if (kind.registration->status != nullptr) {
-      j[std::string(kind.registration->name)] =
-          config_.read([&](const config::Config& c) { return kind.registration->status(c, kind.set.get()); });
+      const std::string sink(kind.registration->name);
+      j[sink] = config_.read([&](const config::Config& c) { return kind.registration->status(c, kind.set.get()); });
+      j[sink]["delivery"] = pipeline_->delivery_state(sink);
     }
   }
   return j;

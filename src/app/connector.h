@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "app/live_sources.h"
+#include "app/live_zerobus.h"
 #include "app/managed_sources.h"
 #include "app/running_config.h"
 #include "config/config.h"
@@ -82,6 +83,7 @@ class Connector {
   std::unique_ptr<LiveSources> live_sources_;
   std::string config_path_;
   std::unique_ptr<ManagedSources> managed_;
+  std::unique_ptr<LiveZerobus> live_zerobus_;
   std::map<std::string, std::string> sections_;  // the file's top-level sections (not sources) as run
   std::mutex reload_mu_;
   std::vector<SinkKind> sinks_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "app/registry.h"
+#include "app/source_probe.h"
 #include "config/source_document.h"
 #include "config/yaml_tree.h"
 #include "credentials/resolver.h"
@@ -312,6 +313,28 @@ Result<nlohmann::json> LiveSources::stop(const std::string& name) {
     if (Status st = pipeline_.stop_source(name); !st.is_ok()) return st;
   }
   return *view_of(name);
+}
+
+// ---- tests ----
+
+LiveSources::Change LiveSources::test(const std::string& name, const TestLimits& limits) {
+  auto source = config_.read([&](const config::Config& c) -> std::optional<config::SourceConfig> {
+    const auto* s = find(c.sources, name);
+    return s == nullptr ? std::nullopt : std::optional<config::SourceConfig>(*s);
+  });
+  if (!source) {
+    Change change;
+    change.status = not_found("no source named \"" + name + "\"");
+    return change;
+  }
+  return probe_source(*source, norm_, limits);
+}
+
+LiveSources::Change LiveSources::test_entry(const std::string& entry, const TestLimits& limits) {
+  Change change;
+  auto s = parse(entry, change);
+  if (!s) return change;
+  return probe_source(*s, norm_, limits);
 }
 
 }  // namespace uc::app

@@ -60,6 +60,10 @@ class LiveSources final : public api::SourceControl {
   Result<nlohmann::json> remove(const std::string& name, SpoolMode spool) override;
   Result<nlohmann::json> start(const std::string& name) override;
   Result<nlohmann::json> stop(const std::string& name) override;
+  // A one-shot read (app/source_probe.h), without the change lock: a test never waits for
+  // a change, nor a change for a test.
+  Change test(const std::string& name, const TestLimits& limits) override;
+  Change test_entry(const std::string& entry, const TestLimits& limits) override;
 
  private:
   LiveSources(RunningConfig& config, pipeline::Pipeline& pipeline, telemetry::MetricsRegistry& metrics);

@@ -21,7 +21,8 @@ constexpr const char* kHeader =
     "# Written by unified-connector: the sources added, changed or removed through its API.\n"
     "# Applied on top of the configuration file beside it at every start and reload: an entry\n"
     "# of `sources` replaces the file's source of that name or is added; `removed_sources`\n"
-    "# drops the file's sources of those names. Delete this file to go back to the file alone.\n";
+    "# drops the file's sources of those names; `zerobus` replaces the file's zerobus section\n"
+    "# (its secret is a ${credential:} reference). Delete this file to go back to the file alone.\n";
 
 config::ConfigError error_at(const std::string& path, const YAML::Mark& mark, std::string key, std::string message) {
   config::ConfigError e;
@@ -84,14 +85,18 @@ std::vector<config::SourceConfig> load_entries(const std::string& path, const YA
 bool check_structure(const std::string& path, const YAML::Node& root, std::vector<config::ConfigError>& errors) {
   const auto before = errors.size();
   if (!root.IsMap()) {
-    errors.push_back(error_at(path, root.Mark(), "", "must be a map with `sources` and `removed_sources`"));
+    errors.push_back(error_at(path, root.Mark(), "", "must be a map with `sources`, `removed_sources`, `zerobus`"));
     return false;
   }
   for (const auto& kv : root) {
     const auto key = kv.first.as<std::string>("");
-    if (key != "sources" && key != "removed_sources") {
-      errors.push_back(error_at(path, kv.first.Mark(), key, "unknown key (expected sources, removed_sources)"));
+    if (key != "sources" && key != "removed_sources" && key != "zerobus") {
+      errors.push_back(
+          error_at(path, kv.first.Mark(), key, "unknown key (expected sources, removed_sources, zerobus)"));
     }
+  }
+  if (root["zerobus"] && !root["zerobus"].IsMap()) {
+    errors.push_back(error_at(path, root["zerobus"].Mark(), "zerobus", "must be a map (the zerobus section)"));
   }
   if (root["sources"] && !root["sources"].IsSequence()) {
     errors.push_back(error_at(path, root["sources"].Mark(), "sources", "must be a list of source entries"));
@@ -108,6 +113,21 @@ bool check_structure(const std::string& path, const YAML::Node& root, std::vecto
     }
   }
   return errors.size() == before;
+}
+
+// The managed zerobus section in place of cfg.zerobus, checked against cfg's sources.
+void apply_zerobus(const std::string& path, const YAML::Node& section, const config::Loader& loader,
+                   const config::CredentialResolver* resolver, config::Config& cfg,
+                   std::vector<config::ConfigError>& errors) {
+  auto r = loader.load_zerobus(YAML::Dump(section), path, cfg, resolver);
+  for (auto e : r.errors) {
+    e.file = path;
+    e.line = section.Mark().line + 1;
+    e.column = section.Mark().column + 1;
+    e.key_path = e.key_path.empty() ? "zerobus" : "zerobus." + e.key_path;
+    errors.push_back(std::move(e));
+  }
+  if (r.ok()) cfg.zerobus = std::move(*r.zerobus);
 }
 
 }  // namespace
@@ -150,15 +170,19 @@ void ManagedSources::apply(const std::string& path, const config::Loader& loader
       sources.push_back(std::move(entry));
     }
   }
+  if (const YAML::Node zerobus = (*root)["zerobus"]) apply_zerobus(path, zerobus, loader, resolver, cfg, errors);
 }
 
 ManagedSources::ManagedSources(const std::string& config_path)
     : config_path_(config_path), path_(path_for(config_path)) {}
 
 Status ManagedSources::load() {
+  std::lock_guard lock(mu_);
   entries_.clear();
   removed_.clear();
   file_names_.clear();
+  file_zerobus_.clear();
+  zerobus_.reset();
   std::vector<config::ConfigError> errors;
   const auto file = read_document(config_path_, errors);
   if (!file) return invalid_argument(errors.front().to_string());
@@ -167,6 +191,7 @@ Status ManagedSources::load() {
       if (item.IsMap() && item["name"]) file_names_.insert(item["name"].as<std::string>(""));
     }
   }
+  if (file->IsMap() && (*file)["zerobus"] && (*file)["zerobus"].IsMap()) file_zerobus_ = YAML::Dump((*file)["zerobus"]);
   remove_stale_temporaries();
   std::error_code ec;
   if (!std::filesystem::exists(path_, ec)) return Status::ok();
@@ -176,7 +201,24 @@ Status ManagedSources::load() {
     entries_.push_back({item["name"].as<std::string>(""), YAML::Dump(item)});
   }
   for (const auto& item : (*root)["removed_sources"]) removed_.insert(item.as<std::string>());
+  if ((*root)["zerobus"]) zerobus_ = YAML::Dump((*root)["zerobus"]);
   return Status::ok();
+}
+
+YAML::Node ManagedSources::zerobus_section() const {
+  std::lock_guard lock(mu_);
+  const std::string& text = zerobus_ ? *zerobus_ : file_zerobus_;
+  if (text.empty()) return YAML::Node(YAML::NodeType::Map);
+  return YAML::Load(text);
+}
+
+Status ManagedSources::set_zerobus(const YAML::Node& section) {
+  std::lock_guard lock(mu_);
+  const std::optional<std::string> before = zerobus_;
+  zerobus_ = YAML::Dump(section);
+  Status s = save();
+  if (!s.is_ok()) zerobus_ = before;
+  return s;
 }
 
 // A crash between creating the temporary file and renaming it leaves the temporary behind
@@ -193,6 +235,7 @@ void ManagedSources::remove_stale_temporaries() const {
 }
 
 Status ManagedSources::upsert(const config::SourceConfig& source) {
+  std::lock_guard lock(mu_);
   if (!source.document_tree) {
     return Status(StatusCode::kInternal, "source " + source.name + " has no document to save");
   }
@@ -208,6 +251,7 @@ Status ManagedSources::upsert(const config::SourceConfig& source) {
 }
 
 Status ManagedSources::remove(const std::string& name) {
+  std::lock_guard lock(mu_);
   entries_.erase(std::remove_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.name == name; }),
                  entries_.end());
   if (file_names_.count(name) != 0) removed_.insert(name);
@@ -222,7 +266,9 @@ std::string ManagedSources::render() const {
   for (const auto& e : entries_) out << YAML::Load(e.yaml);
   out << YAML::EndSeq << YAML::Key << "removed_sources" << YAML::Value << YAML::BeginSeq;
   for (const auto& name : removed_) out << name;
-  out << YAML::EndSeq << YAML::EndMap;
+  out << YAML::EndSeq;
+  if (zerobus_) out << YAML::Key << "zerobus" << YAML::Value << YAML::Load(*zerobus_);
+  out << YAML::EndMap;
   return std::string(kHeader) + out.c_str() + "\n";
 }
 

@@ -64,6 +64,13 @@ class DocumentParser {
     return c;
   }
 
+  // The section alone, against base's sources.
+  ZerobusConfig parse_zerobus_section(const Reader& r, Config base) const {
+    base.zerobus = ZerobusConfig{};
+    parse_zerobus(r, base);
+    return base.zerobus;
+  }
+
  private:
   // A string that may be omitted but not given as "".
   static std::string non_empty_string(const Reader& r, std::string_view key, std::string fallback) {
@@ -779,6 +786,26 @@ SourceLoadResult Loader::load_source(std::string_view text, const std::string& f
   }
   result.errors = by_position(errors.take());
   if (result.errors.empty()) result.source = std::move(source);
+  return result;
+}
+
+ZerobusLoadResult Loader::load_zerobus(std::string_view text, const std::string& file_name, const Config& base,
+                                      const CredentialResolver* resolver) const {
+  ZerobusLoadResult result;
+  Errors errors;
+  std::set<std::string> secrets;
+  ReadContext context{file_name, &errors, resolver, env_, {}, &secrets, {}};
+  std::optional<ZerobusConfig> zerobus;
+  if (const auto root = parse_map(text, context, errors, "zerobus section")) {
+    try {
+      const DocumentParser parser(protocols_, errors);
+      zerobus = parser.parse_zerobus_section(Reader::root(context, *root), base);
+    } catch (const YAML::Exception& e) {
+      errors.add(file_name, e.mark, "", "invalid YAML: " + e.msg);
+    }
+  }
+  result.errors = by_position(errors.take());
+  if (result.errors.empty()) result.zerobus = std::move(zerobus);
   return result;
 }
 

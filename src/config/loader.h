@@ -42,6 +42,13 @@ struct SourceLoadResult {
   bool ok() const { return source.has_value() && errors.empty(); }
 };
 
+// The `zerobus:` section on its own (Loader::load_zerobus).
+struct ZerobusLoadResult {
+  std::optional<ZerobusConfig> zerobus;  // set only when errors is empty
+  std::vector<ConfigError> errors;       // key paths relative to the section: "auth.client_id"
+  bool ok() const { return zerobus.has_value() && errors.empty(); }
+};
+
 struct LoadResult {
   std::optional<Config> config;     // set only when errors is empty
   std::vector<ConfigError> errors;  // sorted by position
@@ -73,6 +80,11 @@ class Loader {
   // business; references to other sections (targets, mappings) are not checked here.
   SourceLoadResult load_source(std::string_view text, const std::string& file_name,
                                const CredentialResolver* resolver = nullptr) const;
+  // A `zerobus:` section (a map, as YAML or JSON text), checked by the code that checks it
+  // inside a file, against base's sources (source_targets must name them). For the API's
+  // POST /api/zerobus/config and the managed file.
+  ZerobusLoadResult load_zerobus(std::string_view text, const std::string& file_name, const Config& base,
+                                 const CredentialResolver* resolver = nullptr) const;
 
  private:
   std::map<std::string, SourceParser, std::less<>> protocols_;

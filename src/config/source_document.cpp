@@ -7,6 +7,8 @@
 
 #include "config/yaml_tree.h"
 
+#include <yaml-cpp/yaml.h>
+
 namespace uc::config {
 namespace {
 
@@ -61,6 +63,12 @@ class Converter {
 nlohmann::json source_document(const SourceConfig& source) {
   if (!source.document_tree) return nlohmann::json::object();
   return Converter(source.secret_keys).convert(source.document_tree->node(source.document_node), "");
+}
+
+nlohmann::json yaml_document(const YAML::Node& node, const std::vector<std::string>& secret_keys) {
+  const auto tree = YamlTree::parse(YAML::Dump(node));
+  if (tree->documents() == 0) return nullptr;
+  return Converter(secret_keys).convert(tree->document(0), "");
 }
 
 }  // namespace uc::config

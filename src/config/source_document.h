@@ -6,6 +6,12 @@
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <vector>
+
+namespace YAML {
+class Node;
+}
 
 #include "config/config.h"
 
@@ -15,5 +21,9 @@ inline constexpr const char* kMaskedSecret = "***";
 
 // {} when the source has no document (made in code).
 nlohmann::json source_document(const SourceConfig& source);
+
+// Any YAML node as JSON by the same rules; the scalar at each of secret_keys (key paths
+// "auth.client_secret") becomes "***".
+nlohmann::json yaml_document(const YAML::Node& node, const std::vector<std::string>& secret_keys);
 
 }  // namespace uc::config

@@ -147,6 +147,25 @@ bool Lane::wait_until_or_deadline(std::int64_t until_us) {
   return !(stopping_ && clock_.steady_us() >= deadline_us_);
 }
 
+void Lane::set_delivery_paused(bool paused) {
+  {
+    std::lock_guard lock(mu_);
+    paused_ = paused;
+  }
+  cv_.notify_all();
+}
+
+bool Lane::delivery_paused() const {
+  std::lock_guard lock(mu_);
+  return paused_;
+}
+
+bool Lane::wait_while_paused() {
+  std::unique_lock lock(mu_);
+  while (paused_ && !stopping_) clock_.wait_until(cv_, lock, clock_.steady_us() + 1'000'000);
+  return !paused_;
+}
+
 bool Lane::stop_requested() const {
   std::lock_guard lock(mu_);
   return stopping_;
@@ -157,6 +176,7 @@ std::int64_t Lane::in_us(std::chrono::microseconds d) const { return clock_.stea
 Lane::Delivery Lane::deliver(const std::vector<Record>& batch) {
   auto backoff = options_.retry_initial;
   for (;;) {
+    if (!wait_while_paused()) return {};
     if (!breaker_.allow()) {
       circuit_state_ = breaker_.state();
       if (!wait_until_or_deadline(in_us(breaker_.wait_time()))) return {};

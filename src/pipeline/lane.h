@@ -26,6 +26,12 @@
 // grow until it is full again. The memory queue fills meanwhile and applies the policy
 // (block: producers wait). A delivered batch lifts the pause; a stop lifts it so that
 // what is queued is still spooled.
+// Paused delivery (set_delivery_paused, POST /api/zerobus/stop): the delivery thread
+// stops calling the sink before its next attempt (a write in progress finishes); the
+// writer keeps moving records into the spool, or, memory only, the queue fills and the
+// policy applies. Resuming continues where it stopped. A stop while paused delivers
+// nothing more: with a spool the records stay there for the next start; memory only they
+// are dropped at the deadline (reason "shutdown", counted). Not saved: a restart delivers.
 // Every wait (retry back-off, breaker, linger, shutdown deadline) is on the injected Clock.
 #pragma once
 
@@ -95,6 +101,10 @@ class Lane {
   // keeps working on what it holds. stop() does this too.
   void refuse_new() { queue_.close(); }
 
+  // Pauses or resumes delivery to the sink (see above). Any thread.
+  void set_delivery_paused(bool paused);
+  bool delivery_paused() const;
+
   // Returns how many records were refused because the lane is stopping.
   std::size_t push(std::vector<Record>&& records, const AckRef& ack);
 
@@ -137,6 +147,7 @@ class Lane {
   std::size_t dead_letter(const std::vector<Record>& batch, const std::vector<Rejection>& rejected);
   void resolve_memory(const std::vector<AckSpan>& acks, const std::vector<Record>& batch, const Delivery& d);
   bool wait_until_or_deadline(std::int64_t until_us);  // false when the deadline passed
+  bool wait_while_paused();  // false when a stop came while paused
   std::int64_t in_us(std::chrono::microseconds d) const;  // steady time `d` from now
   bool past_deadline() const;
   bool stop_requested() const;
@@ -168,6 +179,7 @@ class Lane {
   mutable std::mutex mu_;  // guards the fields below
   std::condition_variable cv_;  // stop requests and "the spool has new records"
   bool stopping_ = false;
+  bool paused_ = false;
   std::int64_t deadline_us_ = INT64_MAX;  // steady
   std::string last_error_;
 };

@@ -437,6 +437,27 @@ std::vector<const Lane*> Pipeline::lanes() const {
   return out;
 }
 
+Result<std::vector<std::string>> Pipeline::set_delivery_paused(const std::string& sink, bool paused) {
+  std::vector<std::string> targets;
+  for (const auto& l : lanes_) {
+    if (l->sink().name() != sink) continue;
+    l->set_delivery_paused(paused);
+    targets.push_back(l->target());
+  }
+  if (targets.empty()) return not_found("no target delivers to sink \"" + sink + "\"");
+  return targets;
+}
+
+std::string Pipeline::delivery_state(const std::string& sink) const {
+  std::string state = "disabled";
+  for (const auto& l : lanes_) {
+    if (l->sink().name() != sink) continue;
+    if (l->delivery_paused()) return "stopped";
+    state = "running";
+  }
+  return state;
+}
+
 nlohmann::json Pipeline::status() const {
   nlohmann::json j;
   j["sources"] = nlohmann::json::array();
@@ -463,6 +484,7 @@ nlohmann::json Pipeline::status() const {
                   {"queue_size", l->queue_size()},
                   {"queue_capacity", l->queue_capacity()},
                   {"circuit_breaker", circuit_state_name(l->circuit_state())},
+                  {"delivery", l->delivery_paused() ? "paused" : "running"},
                   {"spool", l->spool_status()},
                   {"dlq",
                    {{"messages", l->dlq() ? l->dlq()->count() : 0},

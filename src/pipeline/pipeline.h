@@ -93,6 +93,12 @@ class Pipeline {
   // start or whose circuit breaker is open, and every running source down (none
   // connected or degraded; stopped sources do not count).
   std::vector<std::string> unready_reasons() const;
+  // Pauses or resumes delivery on every lane whose sink is named `sink` (Lane::
+  // set_delivery_paused): the targets changed, or kNotFound when no lane has that sink.
+  // Any thread.
+  Result<std::vector<std::string>> set_delivery_paused(const std::string& sink, bool paused);
+  // "disabled" (no lane has that sink), "stopped" (a lane of it is paused) or "running".
+  std::string delivery_state(const std::string& sink) const;
   // Replays the DLQ of one target (every target when empty) into its lane.
   Result<std::uint64_t> replay_dlq(const std::string& target);
   // kStopped for an unknown name.

@@ -36,6 +36,10 @@ struct SourceRegistration {
   // Whether this build can run the source: kUnimplemented with the reason when not.
   // Null: every configuration the parser accepts can run.
   Status (*check)(const config::SourceConfig& source) = nullptr;
+  // The options for a one-shot read beside the running source (POST /api/sources/{name}/
+  // test): a second connection must not take over or disturb the first (an MQTT client id
+  // is unique per broker). Null: the same options serve.
+  std::shared_ptr<const config::SourceOptions> (*probe_options)(const config::SourceOptions& options) = nullptr;
 };
 
 // Adapts a builder over the protocol's own options type: make(name, options). Options
