@@ -102,6 +102,13 @@ Status ApiServer::add_route(std::string_view method, std::string_view pattern, H
   return router_.add(method, pattern, std::move(handler), std::move(summary));
 }
 
+Status ApiServer::add_routes(const std::vector<RouteSpec>& routes) {
+  for (const auto& r : routes) {
+    if (Status s = add_route(r.method, r.pattern, r.handler, r.summary); !s.is_ok()) return s;
+  }
+  return Status::ok();
+}
+
 Response ApiServer::health_response(const std::function<nlohmann::json()>& provider) {
   nlohmann::json body = provider ? provider() : nlohmann::json{{"status", "ok"}};
   const bool healthy = body.is_object() && body.contains("status") && body["status"] == "ok";

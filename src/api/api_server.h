@@ -44,6 +44,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "api/audit_log.h"
 #include "api/http.h"
@@ -92,6 +93,15 @@ class ApiServer {
   // syntax in router.h. Built-in paths cannot be replaced (ALREADY_EXISTS).
   // summary: the route's line in GET /api/openapi.json.
   Status add_route(std::string_view method, std::string_view pattern, Handler handler, std::string summary = {});
+  // A module's routes as one table (method, pattern, handler, OpenAPI summary), added in
+  // order; the first failure is returned.
+  struct RouteSpec {
+    const char* method;
+    const char* pattern;
+    Handler handler;
+    const char* summary;
+  };
+  Status add_routes(const std::vector<RouteSpec>& routes);
   // The route table (built-in routes first), as served.
   std::vector<Router::RouteInfo> routes() const { return router_.routes(); }
 

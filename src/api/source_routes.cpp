@@ -114,13 +114,7 @@ Response test_body(SourceControl& control, const Request& req) {
 
 Status add_source_routes(ApiServer& server, SourceControl& control) {
   SourceControl* c = &control;
-  struct Route {
-    const char* method;
-    const char* pattern;
-    Handler handler;
-    const char* summary;
-  };
-  const Route routes[] = {
+  return server.add_routes({
       {"GET", "/api/sources", [c](const Request&) { return Response::json({{"sources", c->list()}}); },
        "Every configured source: state, last error, counters, configuration (secrets masked)"},
       {"POST", "/api/sources", [c](const Request& r) { return add(*c, r); },
@@ -138,11 +132,7 @@ Status add_source_routes(ApiServer& server, SourceControl& control) {
        "One-shot read of a configured source (?max_records, timeout_ms); nothing reaches a sink"},
       {"POST", "/api/sources/test", [c](const Request& r) { return test_body(*c, r); },
        "One-shot read of a source entry not yet added (body as POST /api/sources)"},
-  };
-  for (const auto& r : routes) {
-    if (Status s = server.add_route(r.method, r.pattern, r.handler, r.summary); !s.is_ok()) return s;
-  }
-  return Status::ok();
+  });
 }
 
 }  // namespace uc::api

@@ -37,13 +37,7 @@ Response set_delivery(ZerobusControl& control, bool running) {
 
 Status add_zerobus_routes(ApiServer& server, ZerobusControl& control) {
   ZerobusControl* c = &control;
-  struct Route {
-    const char* method;
-    const char* pattern;
-    Handler handler;
-    const char* summary;
-  };
-  const Route routes[] = {
+  return server.add_routes({
       {"GET", "/api/zerobus/config", [c](const Request&) { return Response::json(c->config()); },
        "The zerobus section as configured (client secret masked), delivery state, restart_required"},
       {"POST", "/api/zerobus/config", [c](const Request& r) { return set_config(*c, r); },
@@ -52,11 +46,7 @@ Status add_zerobus_routes(ApiServer& server, ZerobusControl& control) {
        "Resume delivery to Zerobus"},
       {"POST", "/api/zerobus/stop", [c](const Request&) { return set_delivery(*c, false); },
        "Pause delivery to Zerobus; records stay in the spool"},
-  };
-  for (const auto& r : routes) {
-    if (Status s = server.add_route(r.method, r.pattern, r.handler, r.summary); !s.is_ok()) return s;
-  }
-  return Status::ok();
+  });
 }
 
 }  // namespace uc::api
