@@ -16,6 +16,17 @@ struct Topic {
   std::string group, type, edge, device;
 };
 
+// The bdSeq metric of an NBIRTH or NDEATH (Long or Int), if there is one.
+std::optional<std::uint64_t> bdseq_of(const sp::Payload& p) {
+  std::optional<std::uint64_t> bd;
+  for (const auto& m : p.metrics) {
+    if (m.name && *m.name == "bdSeq" && (m.field == sp::ValueField::kLong || m.field == sp::ValueField::kInt)) {
+      bd = m.int_bits;
+    }
+  }
+  return bd;
+}
+
 std::optional<Topic> parse_topic(const std::string& topic) {
   std::vector<std::string> parts;
   std::size_t start = 0;
@@ -206,12 +217,7 @@ HostResult SparkplugHost::handle(const std::string& topic, const std::uint8_t* d
   };
 
   if (t->type == "NDEATH") {
-    std::optional<std::uint64_t> bd;
-    for (const auto& m : p.metrics) {
-      if (m.name && *m.name == "bdSeq" && (m.field == sp::ValueField::kLong || m.field == sp::ValueField::kInt)) {
-        bd = m.int_bits;
-      }
-    }
+    const std::optional<std::uint64_t> bd = bdseq_of(p);
     if (bd && node.bdseq && *bd != *node.bdseq) {
       ++counters_->stale_deaths_ignored;
       out.errors.push_back(invalid_argument("Sparkplug " + t->group + "/" + t->edge + ": NDEATH bdSeq " +
@@ -249,11 +255,7 @@ HostResult SparkplugHost::handle(const std::string& topic, const std::uint8_t* d
     node.refused_why.clear();
     node.born = true;
     node.last_seq = seq;
-    for (const auto& m : p.metrics) {
-      if (m.name && *m.name == "bdSeq" && (m.field == sp::ValueField::kLong || m.field == sp::ValueField::kInt)) {
-        node.bdseq = m.int_bits;
-      }
-    }
+    node.bdseq = bdseq_of(p);
     if (seq != 0) out.errors.push_back(invalid_argument("NBIRTH with seq " + std::to_string(seq) + " (expected 0)"));
   } else {
     if (!node.born) {
@@ -272,12 +274,8 @@ HostResult SparkplugHost::handle(const std::string& topic, const std::uint8_t* d
 
   if (t->type == "DBIRTH") {
     // A new DBIRTH replaces that device's metrics.
-    for (auto it = node.metrics.begin(); it != node.metrics.end();) {
-      it = it->second.device == t->device ? node.metrics.erase(it) : std::next(it);
-    }
-    for (auto it = node.aliases.begin(); it != node.aliases.end();) {
-      it = it->second.device == t->device ? node.aliases.erase(it) : std::next(it);
-    }
+    std::erase_if(node.metrics, [&](const auto& kv) { return kv.second.device == t->device; });
+    std::erase_if(node.aliases, [&](const auto& kv) { return kv.second.device == t->device; });
     if (const auto problem = birth_problem(p, t->device, node.aliases)) {
       node.devices_born.erase(t->device);
       refuse_birth(node, where, *problem, out);
@@ -300,72 +298,82 @@ HostResult SparkplugHost::handle(const std::string& topic, const std::uint8_t* d
     return out;
   }
 
-  const bool birth = t->type == "NBIRTH" || t->type == "DBIRTH";
+  const Message msg{t->group, t->edge, t->device, t->type, base, t->type == "NBIRTH" || t->type == "DBIRTH"};
   batch.reserve(p.metrics.size());
   for (const sp::Metric& m : p.metrics) {
-    const AliasEntry* entry = nullptr;
-    AliasEntry born_entry;
-    if (birth) {
-      if (!m.name || !m.datatype) {
-        out.errors.push_back(invalid_argument(t->type + " metric without name or datatype"));
-        continue;
-      }
-      born_entry.device = t->device;
-      born_entry.name = *m.name;
-      born_entry.datatype = *m.datatype;
-      auto meta = std::make_shared<TagMeta>();
-      meta->data_type = sp::datatype_name(*m.datatype);
-      meta->name_path = base + "/" + *m.name;
-      born_entry.meta = std::move(meta);
-      node.metrics[metric_key(t->device, *m.name)] = born_entry;
-      if (m.alias) node.aliases[*m.alias] = born_entry;
-      entry = &born_entry;
-    } else if (m.alias && !m.name) {
-      const auto it = node.aliases.find(*m.alias);
-      if (it == node.aliases.end() || it->second.device != t->device) {
-        ++counters_->unknown_aliases;
-        request_rebirth(t->group, t->edge, node, "unknown alias " + std::to_string(*m.alias) + " in " + t->type, out);
-        continue;
-      }
-      entry = &it->second;
-    } else if (m.name) {
-      const auto it = node.metrics.find(metric_key(t->device, *m.name));
-      if (it == node.metrics.end()) {
-        request_rebirth(t->group, t->edge, node, "metric " + *m.name + " not in the birth", out);
-        continue;
-      }
-      entry = &it->second;
-    } else {
-      out.errors.push_back(invalid_argument(t->type + " metric with neither name nor alias"));
-      continue;
-    }
-    if (is_control(entry->name)) continue;
-    const std::uint32_t dt = m.datatype.value_or(entry->datatype);
-    auto value = sp::metric_value(m, dt, limits_);
-    if (!value) {
-      out.errors.push_back(Status(value.status().code(), "metric " + entry->name + ": " + value.status().message()));
-      continue;
-    }
-    Sample s;
-    s.address = base + "#" + entry->name;
-    s.meta = entry->meta;
-    s.value = std::move(*value);
-    s.receive_time = now;
-    if (m.timestamp) {
-      s.source_time = static_cast<TimestampUs>(*m.timestamp) * 1000;
-    } else if (p.timestamp) {
-      s.source_time = static_cast<TimestampUs>(*p.timestamp) * 1000;
-    }
-    if (m.is_null) {
-      s.status.kind = ProtocolStatus::Kind::kSparkplugNull;
-    } else if (m.quality) {
-      s.status.kind = ProtocolStatus::Kind::kSparkplugQuality;
-      s.status.code = static_cast<std::uint32_t>(*m.quality);
-    }
-    batch.push_back(std::move(s));
+    AliasEntry born;
+    const AliasEntry* entry = resolve_metric(msg, node, m, born, out);
+    if (entry == nullptr || is_control(entry->name)) continue;
+    if (auto sample = to_sample(msg, *entry, m, p, now, out)) batch.push_back(std::move(*sample));
   }
   out.samples = std::move(batch);
   return out;
+}
+
+const SparkplugHost::AliasEntry* SparkplugHost::resolve_metric(const Message& msg, Node& node, const sp::Metric& m,
+                                                               AliasEntry& born, HostResult& out) {
+  if (msg.birth) {
+    if (!m.name || !m.datatype) {
+      out.errors.push_back(invalid_argument(msg.type + " metric without name or datatype"));
+      return nullptr;
+    }
+    born.device = msg.device;
+    born.name = *m.name;
+    born.datatype = *m.datatype;
+    auto meta = std::make_shared<TagMeta>();
+    meta->data_type = sp::datatype_name(*m.datatype);
+    meta->name_path = msg.base + "/" + *m.name;
+    born.meta = std::move(meta);
+    node.metrics[metric_key(msg.device, *m.name)] = born;
+    if (m.alias) node.aliases[*m.alias] = born;
+    return &born;
+  }
+  if (m.alias && !m.name) {
+    const auto it = node.aliases.find(*m.alias);
+    if (it == node.aliases.end() || it->second.device != msg.device) {
+      ++counters_->unknown_aliases;
+      request_rebirth(msg.group, msg.edge, node, "unknown alias " + std::to_string(*m.alias) + " in " + msg.type, out);
+      return nullptr;
+    }
+    return &it->second;
+  }
+  if (m.name) {
+    const auto it = node.metrics.find(metric_key(msg.device, *m.name));
+    if (it == node.metrics.end()) {
+      request_rebirth(msg.group, msg.edge, node, "metric " + *m.name + " not in the birth", out);
+      return nullptr;
+    }
+    return &it->second;
+  }
+  out.errors.push_back(invalid_argument(msg.type + " metric with neither name nor alias"));
+  return nullptr;
+}
+
+std::optional<Sample> SparkplugHost::to_sample(const Message& msg, const AliasEntry& entry, const sp::Metric& m,
+                                               const sp::Payload& p, TimestampUs now, HostResult& out) const {
+  const std::uint32_t dt = m.datatype.value_or(entry.datatype);
+  auto value = sp::metric_value(m, dt, limits_);
+  if (!value) {
+    out.errors.push_back(Status(value.status().code(), "metric " + entry.name + ": " + value.status().message()));
+    return std::nullopt;
+  }
+  Sample s;
+  s.address = msg.base + "#" + entry.name;
+  s.meta = entry.meta;
+  s.value = std::move(*value);
+  s.receive_time = now;
+  if (m.timestamp) {
+    s.source_time = static_cast<TimestampUs>(*m.timestamp) * 1000;
+  } else if (p.timestamp) {
+    s.source_time = static_cast<TimestampUs>(*p.timestamp) * 1000;
+  }
+  if (m.is_null) {
+    s.status.kind = ProtocolStatus::Kind::kSparkplugNull;
+  } else if (m.quality) {
+    s.status.kind = ProtocolStatus::Kind::kSparkplugQuality;
+    s.status.code = static_cast<std::uint32_t>(*m.quality);
+  }
+  return s;
 }
 
 }  // namespace uc::sources::mqtt

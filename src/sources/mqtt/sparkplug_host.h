@@ -119,6 +119,19 @@ class SparkplugHost {
     std::string refused_why;  // the last refusal's reason while births_refused > 0
   };
 
+  // One BIRTH or DATA message being turned into samples.
+  struct Message {
+    std::string group, edge, device, type;
+    std::string base;  // "spBv1.0/<group>/<edge>[/<device>]", the samples' address prefix
+    bool birth = false;
+  };
+  // The entry a metric refers to: a birth records it (into born and the node); data looks
+  // it up by alias or name. Null when refused: an error or a rebirth request is in out.
+  const AliasEntry* resolve_metric(const Message& msg, Node& node, const protocols::sparkplug::Metric& m,
+                                   AliasEntry& born, HostResult& out);
+  // The metric as a sample, or nullopt with the error in out.
+  std::optional<Sample> to_sample(const Message& msg, const AliasEntry& entry, const protocols::sparkplug::Metric& m,
+                                  const protocols::sparkplug::Payload& p, TimestampUs now, HostResult& out) const;
   void request_rebirth(const std::string& group, const std::string& edge, Node& node, const std::string& why,
                        HostResult& out);
   std::string state_payload(bool online) const;
