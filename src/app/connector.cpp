@@ -16,7 +16,7 @@
 #include "app/components.h"
 #include "app/load_config.h"
 #include "app/registry.h"
-#include "config/yaml_documents.h"
+#include "config/yaml_tree.h"
 #include "normalize/config.h"
 #include "pipeline/lane_config.h"
 #include "pipeline/metrics.h"
@@ -32,12 +32,13 @@ std::map<std::string, std::string> config_sections(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   std::map<std::string, std::string> out;
-  try {
-    const auto docs = config::load_documents(text.str());
-    if (docs.empty() || !docs.front().IsMap()) return out;
-    for (const auto& kv : docs.front()) {
-      const auto key = kv.first.as<std::string>("");
-      if (key != "sources") out[key] = YAML::Dump(kv.second);
+  try {  // the compact tree: the file may hold 200,000 sources (config/yaml_tree.h)
+    const auto tree = config::YamlTree::parse(text.str());
+    if (tree->documents() == 0 || !tree->document(0).is_map()) return out;
+    const config::YamlNode root = tree->document(0);
+    for (std::size_t i = 0; i < root.size(); ++i) {
+      const std::string key(root.key(i).is_scalar() ? root.key(i).scalar() : std::string_view());
+      if (key != "sources") out[key] = config::emit_yaml(root.value(i));
     }
   } catch (const YAML::Exception&) {
     out.clear();

@@ -183,15 +183,8 @@ Status ManagedSources::load() {
   file_names_.clear();
   file_zerobus_.clear();
   zerobus_.reset();
+  if (Status s = read_file_parts(); !s.is_ok()) return s;
   std::vector<config::ConfigError> errors;
-  const auto file = read_document(config_path_, errors);
-  if (!file) return invalid_argument(errors.front().to_string());
-  if (file->IsMap() && (*file)["sources"] && (*file)["sources"].IsSequence()) {
-    for (const auto& item : (*file)["sources"]) {
-      if (item.IsMap() && item["name"]) file_names_.insert(item["name"].as<std::string>(""));
-    }
-  }
-  if (file->IsMap() && (*file)["zerobus"] && (*file)["zerobus"].IsMap()) file_zerobus_ = YAML::Dump((*file)["zerobus"]);
   remove_stale_temporaries();
   std::error_code ec;
   if (!std::filesystem::exists(path_, ec)) return Status::ok();
@@ -232,6 +225,39 @@ void ManagedSources::remove_stale_temporaries() const {
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     if (entry.path().filename().string().rfind(prefix, 0) == 0) fs::remove(entry.path(), ec);
   }
+}
+
+// From the configuration file: its sources' names and its zerobus section. The file is read
+// as the compact tree (config/yaml_tree.h), not yaml-cpp's nodes: it may hold 200,000
+// sources, and this runs at every start and reload.
+Status ManagedSources::read_file_parts() {
+  std::ifstream in(config_path_, std::ios::binary);
+  if (!in) return invalid_argument("cannot read " + config_path_);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::shared_ptr<const config::YamlTree> tree;
+  try {
+    tree = config::YamlTree::parse(text.str());
+  } catch (const YAML::Exception& e) {
+    return invalid_argument(config_path_ + ": not valid YAML: " + e.msg);
+  }
+  if (tree->documents() == 0 || !tree->document(0).is_map()) return Status::ok();
+  const config::YamlNode root = tree->document(0);
+  for (std::size_t i = 0; i < root.size(); ++i) {
+    const std::string_view key = root.key(i).is_scalar() ? root.key(i).scalar() : std::string_view();
+    const config::YamlNode value = root.value(i);
+    if (key == "zerobus" && value.is_map()) file_zerobus_ = config::emit_yaml(value);
+    if (key != "sources" || !value.is_sequence()) continue;
+    for (std::size_t j = 0; j < value.size(); ++j) {
+      const config::YamlNode item = value.item(j);
+      for (std::size_t k = 0; item.is_map() && k < item.size(); ++k) {
+        if (item.key(k).is_scalar() && item.key(k).scalar() == "name" && item.value(k).is_scalar()) {
+          file_names_.insert(std::string(item.value(k).scalar()));
+        }
+      }
+    }
+  }
+  return Status::ok();
 }
 
 Status ManagedSources::upsert(const config::SourceConfig& source) {

@@ -84,6 +84,7 @@ class ManagedSources {
     std::string yaml;  // the entry's document, emitted
   };
   Status save() const;
+  Status read_file_parts();
   void remove_stale_temporaries() const;
   std::string render() const;
 
